@@ -1,1 +1,45 @@
-fn main(){}
+//! The `lifeguard` binary: thin glue between the command line and the core.
+
+mod cli;
+mod cmd;
+mod exit;
+mod policy_source;
+mod render;
+mod wire;
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() { Exit::Input.into() } else { Exit::Ok.into() };
+        }
+    };
+    let result = match &cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Policy(command) => cmd::policy::run(command),
+    };
+    match result {
+        Ok(exit) => exit.into(),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "lifeguard: {err:#}");
+            Exit::Input.into()
+        }
+    }
+}
+
+/// A reader that stopped early (`lifeguard check --jsonl big | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}

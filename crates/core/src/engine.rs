@@ -1,0 +1,563 @@
+//! The check engine: a policy compiled once, then applied to any number of posts.
+//!
+//! Compiling does all the work that does not depend on the post: every term of every rule
+//! (matches, exceptions, proximity lists, disclosure triggers and markers) goes into one
+//! automaton, every pattern into one regex set, every wanted entity into one detector set.
+//! Checking a post is then one pass of each over the text, and the rules only look at what
+//! those passes found. [`Engine::check`] borrows the post, never fails and allocates only for
+//! findings.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::detect::{self, Detection, Detectors, Entity, Link};
+use crate::item::{Post, Scope};
+use crate::location::{Diagnostic, Position};
+use crate::policy::{
+    FileError, Files, Matcher, Policy, Rule, TermSource, MAX_REGEX_BYTES, MAX_REGEX_COMPILED_BYTES,
+    MAX_TERM_FILE_BYTES,
+};
+use crate::text::{Scratch, TermMatch, TermMatcher, TermMatcherBuilder};
+use crate::verdict::{Action, Finding, PolicyStamp, RuleInfo, Verdict};
+
+/// A compiled policy version. Immutable; share it between threads with `Arc`.
+#[derive(Debug)]
+pub struct Engine {
+    stamp: Arc<PolicyStamp>,
+    rules: Vec<CompiledRule>,
+    terms: TermMatcher,
+    /// What each term list of the automaton is for, indexed by list id.
+    lists: Vec<ListUse>,
+    regex_set: Option<RegexSet>,
+    /// Parallel to the patterns of `regex_set`: the rule and its own regex, for spans.
+    regexes: Vec<(usize, Regex)>,
+    detectors: Option<Detectors>,
+    entity_rules: Vec<(Entity, usize)>,
+    link_rules: Vec<usize>,
+    always_rules: Vec<usize>,
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    info: Arc<RuleInfo>,
+    scope: Scope,
+    kind: RuleKind,
+}
+
+#[derive(Debug)]
+enum RuleKind {
+    Plain,
+    Proximity { within: u32, ordered: bool },
+    Disclosure { within: u32 },
+    Links { deny: Vec<String>, allow: Vec<String>, shorteners: bool, ip: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Role {
+    Match,
+    Exception,
+    First,
+    Second,
+    Trigger,
+    Marker,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ListUse {
+    rule: usize,
+    role: Role,
+}
+
+/// Buffers reused from one check to the next, so checking allocates only for findings.
+#[derive(Debug, Default)]
+pub struct CheckScratch {
+    text: Scratch,
+    term_matches: Vec<TermMatch>,
+    detections: Vec<Detection>,
+    links: Vec<Link>,
+    candidates: Vec<Candidate>,
+    exceptions: Vec<(usize, usize, usize)>,
+    roles: Vec<(usize, Role, TermMatch)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    rule: usize,
+    start: usize,
+    end: usize,
+    entity: Option<Entity>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<CheckScratch> = RefCell::new(CheckScratch::default());
+}
+
+impl Engine {
+    /// Compiles a parsed policy, reading its term files through `files`. Every problem is
+    /// returned, with its place; a policy with parse errors should not be compiled.
+    pub fn compile(policy: &Policy, files: &dyn Files) -> Result<Engine, Vec<Diagnostic>> {
+        Compiler::new(policy, files).run()
+    }
+
+    /// The policy id, version and hash that every verdict of this engine names.
+    pub fn stamp(&self) -> &Arc<PolicyStamp> {
+        &self.stamp
+    }
+
+    /// Number of rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Checks one post.
+    pub fn check(&self, post: &Post<'_>) -> Verdict {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.check_with(post, &mut scratch),
+            // Only reachable if a check re-entered itself on this thread; stay correct anyway.
+            Err(_) => self.check_with(post, &mut CheckScratch::default()),
+        })
+    }
+
+    /// Checks one post with caller-owned buffers.
+    pub fn check_with(&self, post: &Post<'_>, scratch: &mut CheckScratch) -> Verdict {
+        let text = post.text;
+        scratch.candidates.clear();
+        scratch.exceptions.clear();
+        scratch.roles.clear();
+        if !self.terms.is_empty() {
+            self.term_candidates(post, scratch);
+        }
+        if let Some(set) = &self.regex_set {
+            for index in set.matches(text).iter() {
+                let (rule, regex) = &self.regexes[index];
+                if !self.rules[*rule].scope.covers(post) {
+                    continue;
+                }
+                for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
+                    scratch.candidates.push(Candidate { rule: *rule, start: m.start(), end: m.end(), entity: None });
+                }
+            }
+        }
+        if let Some(detectors) = &self.detectors {
+            scratch.detections.clear();
+            detectors.find(text, &mut scratch.detections);
+            for detection in &scratch.detections {
+                for &(entity, rule) in &self.entity_rules {
+                    if entity == detection.entity && self.rules[rule].scope.covers(post) {
+                        scratch.candidates.push(Candidate {
+                            rule,
+                            start: detection.start,
+                            end: detection.end,
+                            entity: Some(entity),
+                        });
+                    }
+                }
+            }
+        }
+        if !self.link_rules.is_empty() {
+            self.link_candidates(post, scratch);
+        }
+        for &rule in &self.always_rules {
+            if self.rules[rule].scope.covers(post) {
+                scratch.candidates.push(Candidate { rule, start: 0, end: text.len(), entity: None });
+            }
+        }
+        self.verdict(text, scratch)
+    }
+
+    fn term_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
+        scratch.term_matches.clear();
+        self.terms.find_all(post.text, &mut scratch.text, &mut scratch.term_matches);
+        for m in &scratch.term_matches {
+            let ListUse { rule, role } = self.lists[m.list as usize];
+            if !self.rules[rule].scope.covers(post) {
+                continue;
+            }
+            match role {
+                Role::Match => scratch.candidates.push(Candidate { rule, start: m.start, end: m.end, entity: None }),
+                Role::Exception => scratch.exceptions.push((rule, m.start, m.end)),
+                _ => scratch.roles.push((rule, role, *m)),
+            }
+        }
+        if scratch.roles.is_empty() {
+            return;
+        }
+        scratch.roles.sort_by_key(|&(rule, role, m)| (rule, role, m.start));
+        let roles = &scratch.roles;
+        let mut at = 0;
+        while at < roles.len() {
+            let rule = roles[at].0;
+            let end = at + roles[at..].iter().take_while(|r| r.0 == rule).count();
+            let group = &roles[at..end];
+            match self.rules[rule].kind {
+                RuleKind::Proximity { within, ordered } => {
+                    proximity(rule, group, within, ordered, &mut scratch.candidates);
+                }
+                RuleKind::Disclosure { within } => {
+                    disclosure(rule, group, within, &mut scratch.candidates);
+                }
+                _ => {}
+            }
+            at = end;
+        }
+    }
+
+    fn link_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
+        scratch.links.clear();
+        detect::find_links(post.text, &mut scratch.links);
+        for link in &scratch.links {
+            for &rule in &self.link_rules {
+                let compiled = &self.rules[rule];
+                let RuleKind::Links { deny, allow, shorteners, ip } = &compiled.kind else { continue };
+                if !compiled.scope.covers(post) {
+                    continue;
+                }
+                let host = link.host.as_str();
+                let hit = (*ip && link.is_ip)
+                    || (*shorteners && detect::is_shortener(host))
+                    || deny.iter().any(|domain| detect::host_matches(host, domain))
+                    || (!allow.is_empty() && !allow.iter().any(|domain| detect::host_matches(host, domain)));
+                if hit {
+                    scratch.candidates.push(Candidate { rule, start: link.start, end: link.end, entity: None });
+                }
+            }
+        }
+    }
+
+    fn verdict(&self, text: &str, scratch: &mut CheckScratch) -> Verdict {
+        let CheckScratch { candidates, exceptions, .. } = scratch;
+        if !exceptions.is_empty() {
+            candidates.retain(|c| {
+                !exceptions.iter().any(|&(rule, start, end)| rule == c.rule && start < c.end.max(c.start + 1) && c.start < end)
+            });
+        }
+        // Longest first at each start, so a shorter match of the same rule inside a longer one
+        // ("shut up" and "shut") is dropped as a duplicate.
+        candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.rule));
+        let mut findings: Vec<Finding> = Vec::with_capacity(candidates.len());
+        let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
+        for c in candidates.iter() {
+            let inside_kept = kept.iter().any(|k| k.rule == c.rule && k.start <= c.start && c.end <= k.end);
+            if inside_kept {
+                continue;
+            }
+            kept.push(*c);
+        }
+        kept.sort_by_key(|c| (c.start, c.end, c.rule));
+        let mut action = Action::Allow;
+        for c in kept {
+            let info = &self.rules[c.rule].info;
+            action = action.max(info.action);
+            findings.push(Finding {
+                rule: Arc::clone(info),
+                start: c.start,
+                end: c.end,
+                matched: text.get(c.start..c.end).unwrap_or_default().to_owned(),
+                entity: c.entity,
+            });
+        }
+        Verdict { policy: Arc::clone(&self.stamp), action, findings }
+    }
+}
+
+/// A term of `first` within `within` words of a term of `second`: one finding per `first`
+/// occurrence, spanning it and the nearest qualifying `second` occurrence.
+fn proximity(rule: usize, group: &[(usize, Role, TermMatch)], within: u32, ordered: bool, out: &mut Vec<Candidate>) {
+    let firsts = group.iter().filter(|r| r.1 == Role::First).map(|r| r.2);
+    for first in firsts {
+        let nearest = group
+            .iter()
+            .filter(|r| r.1 == Role::Second)
+            .map(|r| r.2)
+            .filter(|second| second.start != first.start || second.end != first.end)
+            .filter(|second| !ordered || first.end <= second.start)
+            .map(|second| (word_distance(&first, &second), second))
+            .filter(|(distance, _)| *distance <= within)
+            .min_by_key(|(distance, second)| (*distance, second.start));
+        if let Some((_, second)) = nearest {
+            out.push(Candidate {
+                rule,
+                start: first.start.min(second.start),
+                end: first.end.max(second.end),
+                entity: None,
+            });
+        }
+    }
+}
+
+/// Words from the end of one match to the start of the other; 0 when they overlap or touch.
+fn word_distance(a: &TermMatch, b: &TermMatch) -> u32 {
+    if b.first_word > a.last_word {
+        b.first_word - a.last_word
+    } else if a.first_word > b.last_word {
+        a.first_word - b.last_word
+    } else {
+        0
+    }
+}
+
+/// A trigger needs a marker among the first `within` words; the finding points at the first
+/// trigger.
+fn disclosure(rule: usize, group: &[(usize, Role, TermMatch)], within: u32, out: &mut Vec<Candidate>) {
+    let disclosed = group.iter().any(|r| r.1 == Role::Marker && r.2.first_word < within);
+    if disclosed {
+        return;
+    }
+    if let Some(trigger) = group.iter().filter(|r| r.1 == Role::Trigger).map(|r| r.2).min_by_key(|m| m.start) {
+        out.push(Candidate { rule, start: trigger.start, end: trigger.end, entity: None });
+    }
+}
+
+struct Compiler<'a> {
+    policy: &'a Policy,
+    files: &'a dyn Files,
+    diagnostics: Vec<Diagnostic>,
+    loaded: BTreeMap<String, Option<String>>,
+    terms: TermMatcherBuilder,
+    lists: Vec<ListUse>,
+}
+
+impl<'a> Compiler<'a> {
+    fn new(policy: &'a Policy, files: &'a dyn Files) -> Compiler<'a> {
+        Compiler {
+            policy,
+            files,
+            diagnostics: Vec::new(),
+            loaded: BTreeMap::new(),
+            terms: TermMatcherBuilder::new(),
+            lists: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> Result<Engine, Vec<Diagnostic>> {
+        let mut rules = Vec::with_capacity(self.policy.rules.len());
+        let mut patterns: Vec<(usize, String, Position)> = Vec::new();
+        let mut entities: Vec<Entity> = Vec::new();
+        let mut entity_rules = Vec::new();
+        let mut link_rules = Vec::new();
+        let mut always_rules = Vec::new();
+        for (index, rule) in self.policy.rules.iter().enumerate() {
+            let clause = self.policy.clause_of(rule);
+            let info = Arc::new(RuleInfo {
+                id: rule.id.clone(),
+                clause: clause.id.clone().unwrap_or_default(),
+                clause_title: clause.title.clone(),
+                category: rule.category.clone(),
+                severity: rule.severity,
+                action: rule.action,
+                message: rule.message.clone(),
+            });
+            self.add_terms(index, Role::Exception, &rule.unless, rule.unless_file.as_ref().map(|f| &f.value), rule);
+            let kind = match &rule.matcher {
+                Matcher::Terms(source) => {
+                    self.add_source(index, Role::Match, source, rule);
+                    RuleKind::Plain
+                }
+                Matcher::Regex(pattern) => {
+                    patterns.push((index, pattern.value.clone(), pattern.at));
+                    RuleKind::Plain
+                }
+                Matcher::Proximity { first, second, within, ordered } => {
+                    self.add_source(index, Role::First, first, rule);
+                    self.add_source(index, Role::Second, second, rule);
+                    RuleKind::Proximity { within: *within, ordered: *ordered }
+                }
+                Matcher::Detect(wanted) => {
+                    for &entity in wanted {
+                        entity_rules.push((entity, index));
+                        if !entities.contains(&entity) {
+                            entities.push(entity);
+                        }
+                    }
+                    RuleKind::Plain
+                }
+                Matcher::Links { deny, allow, shorteners, ip } => {
+                    link_rules.push(index);
+                    RuleKind::Links { deny: deny.clone(), allow: allow.clone(), shorteners: *shorteners, ip: *ip }
+                }
+                Matcher::Disclosure { triggers, markers, within } => {
+                    self.add_source(index, Role::Trigger, triggers, rule);
+                    self.add_source(index, Role::Marker, markers, rule);
+                    RuleKind::Disclosure { within: *within }
+                }
+                Matcher::Always => {
+                    always_rules.push(index);
+                    RuleKind::Plain
+                }
+            };
+            rules.push(CompiledRule { info, scope: rule.scope.clone(), kind });
+        }
+        let (regex_set, regexes) = self.regexes(&patterns);
+        let terms = std::mem::take(&mut self.terms).build();
+        if let Err(err) = &terms {
+            let message = format!("the policy's terms cannot be compiled: {err}");
+            self.diagnostics.push(Diagnostic::error(&self.policy.file, Position { line: 1, column: 1 }, message));
+        }
+        if self.diagnostics.iter().any(Diagnostic::is_error) {
+            self.diagnostics.sort();
+            return Err(self.diagnostics);
+        }
+        let stamp = Arc::new(PolicyStamp {
+            id: self.policy.meta.id.clone(),
+            version: self.policy.meta.version.clone(),
+            hash: self.hash(),
+        });
+        Ok(Engine {
+            stamp,
+            rules,
+            terms: terms.expect("a term build error was reported above"),
+            lists: self.lists,
+            regex_set,
+            regexes,
+            detectors: (!entities.is_empty()).then(|| Detectors::new(&entities)),
+            entity_rules,
+            link_rules,
+            always_rules,
+        })
+    }
+
+    fn add_source(&mut self, rule_index: usize, role: Role, source: &TermSource, rule: &Rule) {
+        self.add_terms(rule_index, role, &source.terms, source.file.as_ref().map(|f| &f.value), rule);
+    }
+
+    fn add_terms(&mut self, rule_index: usize, role: Role, terms: &[String], file: Option<&String>, rule: &Rule) {
+        if terms.is_empty() && file.is_none() {
+            return;
+        }
+        let list = u32::try_from(self.lists.len()).expect("fewer than 4 billion term lists");
+        self.lists.push(ListUse { rule: rule_index, role });
+        for term in terms {
+            if let Err(err) = self.terms.add(list, term) {
+                let at = rule.at;
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, format!("rule `{}`: {err}", rule.id)));
+            }
+        }
+        let Some(path) = file else { return };
+        let Some(contents) = self.load(path, rule) else { return };
+        let display = self.files.display(path);
+        for (line_number, line) in contents.lines().enumerate() {
+            let term = line.trim();
+            if term.is_empty() || term.starts_with('#') {
+                continue;
+            }
+            if let Err(err) = self.terms.add(list, term) {
+                let column = line.len() - line.trim_start().len();
+                let position = Position {
+                    line: u32::try_from(line_number + 1).unwrap_or(u32::MAX),
+                    column: u32::try_from(line[..column].chars().count() + 1).unwrap_or(u32::MAX),
+                };
+                self.diagnostics.push(Diagnostic::error(&display, position, err.to_string()));
+            }
+        }
+    }
+
+    /// Reads a term file once, however many rules name it.
+    fn load(&mut self, path: &str, rule: &Rule) -> Option<String> {
+        if let Some(loaded) = self.loaded.get(path) {
+            return loaded.clone();
+        }
+        let at = term_file_position(rule, path).unwrap_or(rule.at);
+        let contents = match self.files.read(path) {
+            Ok(contents) if contents.len() > MAX_TERM_FILE_BYTES => {
+                let message = format!("term file `{path}` is larger than {MAX_TERM_FILE_BYTES} bytes");
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
+                None
+            }
+            Ok(contents) => Some(contents),
+            Err(FileError::NotFound) => {
+                let message = format!("term file `{path}` not found next to the policy");
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
+                None
+            }
+            Err(err) => {
+                let message = format!("term file `{path}`: {err}");
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
+                None
+            }
+        };
+        self.loaded.insert(path.to_owned(), contents.clone());
+        contents
+    }
+
+    fn regexes(&mut self, patterns: &[(usize, String, Position)]) -> (Option<RegexSet>, Vec<(usize, Regex)>) {
+        let mut regexes = Vec::with_capacity(patterns.len());
+        for (rule, pattern, at) in patterns {
+            if pattern.len() > MAX_REGEX_BYTES {
+                let message = format!("regular expression is longer than {MAX_REGEX_BYTES} bytes");
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, *at, message));
+                continue;
+            }
+            match RegexBuilder::new(pattern).size_limit(MAX_REGEX_COMPILED_BYTES).build() {
+                Ok(regex) => regexes.push((*rule, regex)),
+                Err(err) => {
+                    let message = format!("bad regular expression: {}", regex_error(&err));
+                    self.diagnostics.push(Diagnostic::error(&self.policy.file, *at, message));
+                }
+            }
+        }
+        if regexes.is_empty() {
+            return (None, regexes);
+        }
+        let set = RegexSetBuilder::new(regexes.iter().map(|(_, r)| r.as_str()))
+            .size_limit(MAX_REGEX_COMPILED_BYTES.saturating_mul(regexes.len().max(1)))
+            .build();
+        match set {
+            Ok(set) => (Some(set), regexes),
+            Err(err) => {
+                let at = patterns.first().map(|p| p.2).unwrap_or_default();
+                let message = format!("the policy's regular expressions together are too large: {}", regex_error(&err));
+                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
+                (None, Vec::new())
+            }
+        }
+    }
+
+    /// SHA-256 over the document and every term file it loaded, each length-prefixed, so
+    /// that no two different policies share a hash by moving bytes between files.
+    fn hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(b"lifeguard-policy-v1\0");
+        let mut field = |bytes: &[u8]| {
+            hasher.update((bytes.len() as u64).to_be_bytes());
+            hasher.update(bytes);
+        };
+        field(self.policy.source.as_bytes());
+        for (path, contents) in &self.loaded {
+            field(path.as_bytes());
+            field(contents.as_deref().unwrap_or_default().as_bytes());
+        }
+        let digest = hasher.finalize();
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The position of the `*_file` field naming `path` in a rule, for "not found" errors.
+fn term_file_position(rule: &Rule, path: &str) -> Option<Position> {
+    let sources: Vec<&TermSource> = match &rule.matcher {
+        Matcher::Terms(source) => vec![source],
+        Matcher::Proximity { first, second, .. } => vec![first, second],
+        Matcher::Disclosure { triggers, markers, .. } => vec![triggers, markers],
+        _ => Vec::new(),
+    };
+    sources
+        .into_iter()
+        .filter_map(|s| s.file.as_ref())
+        .chain(rule.unless_file.as_ref())
+        .find(|f| f.value == path)
+        .map(|f| f.at)
+}
+
+fn regex_error(err: &regex::Error) -> String {
+    match err {
+        regex::Error::Syntax(text) => {
+            let last = text.lines().rev().find(|l| l.starts_with("error:")).unwrap_or(text);
+            last.trim_start_matches("error:").trim().to_owned()
+        }
+        regex::Error::CompiledTooBig(limit) => format!("compiles to more than {limit} bytes"),
+        other => other.to_string(),
+    }
+}

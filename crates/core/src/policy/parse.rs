@@ -1,0 +1,724 @@
+//! Markdown + TOML to [`Policy`], collecting every problem instead of stopping at the first.
+//!
+//! Rule and example blocks are split at their `[[rule]]` / `[[example]]` headers and each
+//! table is parsed on its own, so one broken rule costs that rule only and the diagnostics of
+//! all the others are still reported.
+
+use std::ops::Range;
+
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{
+    Clause, Example, Located, Matcher, Meta, Ownership, Parsed, Policy, Rule, TermSource,
+    MAX_POLICY_BYTES, MAX_WITHIN_WORDS,
+};
+use crate::detect::Entity;
+use crate::item::{AuthorType, ContentKind, Scope};
+use crate::location::{Diagnostic, LineIndex};
+use crate::verdict::{Action, Severity};
+
+/// Parses a policy document. `file` names it in diagnostics.
+pub fn parse(file: &str, source: &str) -> Parsed {
+    let mut parser = DocParser {
+        file,
+        source,
+        lines: LineIndex::new(source),
+        diagnostics: Vec::new(),
+        meta: Meta::default(),
+        clauses: Vec::new(),
+        rules: Vec::new(),
+        examples: Vec::new(),
+        rule_ids_seen: Vec::new(),
+    };
+    parser.run();
+    let DocParser { diagnostics, meta, clauses, rules, examples, .. } = parser;
+    let mut diagnostics = diagnostics;
+    diagnostics.sort_by_key(|d| d.position);
+    Parsed {
+        policy: Policy {
+            file: file.to_owned(),
+            source: source.to_owned(),
+            meta,
+            clauses,
+            rules,
+            examples,
+        },
+        diagnostics,
+    }
+}
+
+struct DocParser<'a> {
+    file: &'a str,
+    source: &'a str,
+    lines: LineIndex<'a>,
+    diagnostics: Vec<Diagnostic>,
+    meta: Meta,
+    clauses: Vec<Clause>,
+    rules: Vec<Rule>,
+    examples: Vec<Example>,
+    /// Ids of every rule whose table parsed, valid or not, so examples naming a rule that has
+    /// its own error are not reported twice.
+    rule_ids_seen: Vec<String>,
+}
+
+/// Where the pieces of a fenced block are, as byte ranges of the whole document.
+struct Block {
+    tag: String,
+    content: Range<usize>,
+    at: usize,
+}
+
+impl<'a> DocParser<'a> {
+    fn run(&mut self) {
+        if self.source.len() > MAX_POLICY_BYTES {
+            self.error(
+                0,
+                format!(
+                    "policy is {} bytes, more than the limit of {MAX_POLICY_BYTES} bytes",
+                    self.source.len()
+                ),
+            );
+            return;
+        }
+        let body_start = self.front_matter();
+        let mut pending_examples = Vec::new();
+        let mut heading: Option<(HeadingLevel, Option<String>, usize, String)> = None;
+        let mut block: Option<Block> = None;
+        let body = &self.source[body_start..];
+        let options = Options::ENABLE_HEADING_ATTRIBUTES | Options::ENABLE_TABLES;
+        for (event, range) in Parser::new_ext(body, options).into_offset_iter() {
+            let range = range.start + body_start..range.end + body_start;
+            match event {
+                Event::Start(Tag::Heading { level, id, .. }) => {
+                    heading = Some((level, id.map(|id| id.to_string()), range.start, String::new()));
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Some((level, id, at, title)) = heading.take() {
+                        self.clause(level, id, at, title.trim().to_owned());
+                    }
+                }
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                    let tag = info.split_whitespace().next().unwrap_or("").to_owned();
+                    block = Some(Block { tag, content: range.end..range.end, at: range.start });
+                }
+                Event::Text(text) | Event::Code(text) => {
+                    if let Some((_, _, _, title)) = heading.as_mut() {
+                        title.push_str(&text);
+                    } else if let Some(block) = block.as_mut() {
+                        if block.content.is_empty() {
+                            block.content = range.clone();
+                        }
+                        block.content.end = range.end;
+                    }
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    if let Some(block) = block.take() {
+                        match block.tag.as_str() {
+                            "rules" => self.rules_block(&block),
+                            "examples" => pending_examples.push(block),
+                            "rule" | "example" | "policy-rules" | "policy-examples" => {
+                                self.warning(
+                                    block.at,
+                                    format!(
+                                        "a `{}` block is shown as code; did you mean `rules` or `examples`?",
+                                        block.tag
+                                    ),
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Examples are read after every rule, so they can name rules written further down.
+        for block in pending_examples {
+            self.examples_block(&block);
+        }
+    }
+
+    /// Reads the `+++` front matter and returns where the Markdown body starts.
+    fn front_matter(&mut self) -> usize {
+        let bom = if self.source.starts_with('\u{feff}') { 3 } else { 0 };
+        let text = &self.source[bom..];
+        let first_line_end = text.find('\n').map_or(text.len(), |i| i + 1);
+        if text[..first_line_end].trim_end() != "+++" {
+            self.error(bom, "the policy must start with `+++` front matter (id, title, version, effective)");
+            return bom;
+        }
+        let toml_start = bom + first_line_end;
+        let mut offset = toml_start;
+        for line in self.source[toml_start..].split_inclusive('\n') {
+            if line.trim_end() == "+++" {
+                self.meta(toml_start..offset);
+                return offset + line.len();
+            }
+            offset += line.len();
+        }
+        self.error(bom, "the front matter has no closing `+++` line");
+        self.source.len()
+    }
+
+    fn meta(&mut self, range: Range<usize>) {
+        // Unknown keys are found by `unknown_meta_keys` instead of `deny_unknown_fields`, so a
+        // typo in one key does not hide the problems of all the others.
+        #[derive(Deserialize)]
+        struct RawMeta {
+            id: Spanned<String>,
+            title: Spanned<String>,
+            version: Spanned<String>,
+            effective: Spanned<toml::Value>,
+            #[serde(default)]
+            ownership: RawOwnership,
+        }
+        #[derive(Deserialize, Default)]
+        struct RawOwnership {
+            #[serde(default)]
+            responsible: Vec<String>,
+            #[serde(default)]
+            accountable: Vec<String>,
+            #[serde(default)]
+            consulted: Vec<String>,
+            #[serde(default)]
+            informed: Vec<String>,
+        }
+        self.unknown_meta_keys(range.clone());
+        let Some(raw) = self.toml::<RawMeta>(range.clone()) else { return };
+        let base = range.start;
+        if !is_policy_id(raw.id.get_ref()) {
+            self.error(
+                base + raw.id.span().start,
+                format!("policy id `{}` must be lowercase letters, digits, `.`, `_` or `-`", raw.id.get_ref()),
+            );
+        }
+        if raw.title.get_ref().trim().is_empty() {
+            self.error(base + raw.title.span().start, "the title is empty");
+        }
+        let version = raw.version.get_ref();
+        if version.is_empty() || version.chars().any(char::is_whitespace) {
+            self.error(base + raw.version.span().start, "the version must be non-empty text without spaces");
+        }
+        let effective = match raw.effective.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            _ => String::new(),
+        };
+        if !is_date(&effective) {
+            self.error(
+                base + raw.effective.span().start,
+                "`effective` must be a date written YYYY-MM-DD",
+            );
+        }
+        let ownership = raw.ownership;
+        self.meta = Meta {
+            id: raw.id.into_inner(),
+            title: raw.title.into_inner(),
+            version: raw.version.into_inner(),
+            effective,
+            ownership: Ownership {
+                responsible: ownership.responsible,
+                accountable: ownership.accountable,
+                consulted: ownership.consulted,
+                informed: ownership.informed,
+            },
+        };
+    }
+
+    /// Reports keys of the front matter that mean nothing, each at its place.
+    fn unknown_meta_keys(&mut self, range: Range<usize>) {
+        const TOP: &[&str] = &["id", "title", "version", "effective"];
+        const OWNERSHIP: &[&str] = &["responsible", "accountable", "consulted", "informed"];
+        let mut table = "";
+        let mut offset = range.start;
+        for line in self.source[range].split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let indent = line.len() - trimmed.len();
+            if let Some(name) = trimmed.strip_prefix('[') {
+                table = name.split(']').next().unwrap_or("").trim();
+                if table != "ownership" {
+                    self.error(offset + indent, format!("unknown table `[{table}]` in the front matter (expected `[ownership]`)"));
+                }
+            } else if let Some((key, _)) = trimmed.split_once('=') {
+                let key = key.trim().trim_matches('"');
+                let known = match table {
+                    "" => TOP,
+                    "ownership" => OWNERSHIP,
+                    _ => &[][..],
+                };
+                if !key.is_empty() && !key.starts_with('#') && !known.contains(&key) && (table.is_empty() || table == "ownership") {
+                    let expected = if table.is_empty() { "id, title, version, effective, [ownership]" } else { "responsible, accountable, consulted, informed" };
+                    self.error(offset + indent, format!("unknown field `{key}` (expected one of: {expected})"));
+                }
+            }
+            offset += line.len();
+        }
+    }
+
+    fn clause(&mut self, level: HeadingLevel, id: Option<String>, at: usize, title: String) {
+        if let Some(id) = &id {
+            if !is_clause_id(id) {
+                self.error(at, format!("clause id `{id}` must be lowercase letters and digits joined by `-`, `.` or `_`"));
+            } else if let Some(first) = self.clauses.iter().find(|c| c.id.as_deref() == Some(id)) {
+                let line = first.at.line;
+                self.error(at, format!("clause id `{id}` is already used at line {line}"));
+            }
+        }
+        self.clauses.push(Clause { id, title, level: level as u8, at: self.lines.position(at) });
+    }
+
+    fn rules_block(&mut self, block: &Block) {
+        let clause = match self.clauses.last() {
+            Some(clause) if clause.id.is_some() => self.clauses.len() - 1,
+            Some(clause) => {
+                let title = clause.title.clone();
+                self.error(block.at, format!("rules must sit under a clause with an id: add `{{#some-id}}` to the heading \"{title}\""));
+                return;
+            }
+            None => {
+                self.error(block.at, "rules must sit under a clause heading with an id");
+                return;
+            }
+        };
+        for table in self.tables(block, "rule") {
+            #[derive(Deserialize)]
+            struct Tables {
+                rule: Vec<RawRule>,
+            }
+            if let Some(tables) = self.toml::<Tables>(table.clone()) {
+                for raw in tables.rule {
+                    self.rule(raw, clause, table.start);
+                }
+            }
+        }
+    }
+
+    fn examples_block(&mut self, block: &Block) {
+        for table in self.tables(block, "example") {
+            #[derive(Deserialize)]
+            struct Tables {
+                example: Vec<RawExample>,
+            }
+            if let Some(tables) = self.toml::<Tables>(table.clone()) {
+                for raw in tables.example {
+                    self.example(raw, table.start);
+                }
+            }
+        }
+    }
+
+    /// Splits a block into one range per `[[name]]` table; text before the first header is an
+    /// error unless it is blank or comments.
+    fn tables(&mut self, block: &Block, name: &str) -> Vec<Range<usize>> {
+        let header = format!("[[{name}]]");
+        let mut tables: Vec<Range<usize>> = Vec::new();
+        let mut offset = block.content.start;
+        for line in self.source[block.content.clone()].split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with(&header) {
+                tables.push(offset..offset + line.len());
+            } else if let Some(last) = tables.last_mut() {
+                last.end = offset + line.len();
+            } else if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                let column = line.len() - line.trim_start().len();
+                self.error(offset + column, format!("expected `{header}` before this line"));
+            }
+            offset += line.len();
+        }
+        if tables.is_empty() && block.content.is_empty() {
+            self.warning(block.at, format!("empty `{name}s` block"));
+        }
+        tables
+    }
+
+    /// Parses one TOML range, reporting a syntax or shape error at its place.
+    fn toml<T: for<'de> Deserialize<'de>>(&mut self, range: Range<usize>) -> Option<T> {
+        match toml::from_str::<T>(&self.source[range.clone()]) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                let at = range.start + err.span().map_or(0, |span| span.start);
+                self.error(at, one_line(err.message()));
+                None
+            }
+        }
+    }
+
+    fn rule(&mut self, raw: RawRule, clause: usize, base: usize) {
+        let errors_before = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let at = |span: Range<usize>| base + span.start;
+        let id = raw.id.get_ref().clone();
+        if !is_rule_id(&id) {
+            self.error(at(raw.id.span()), format!("rule id `{id}` may only hold letters, digits, `.`, `_` and `-`"));
+        } else if self.rule_ids_seen.contains(&id) {
+            self.error(at(raw.id.span()), format!("rule id `{id}` is already used"));
+        }
+        self.rule_ids_seen.push(id.clone());
+        let category = raw.category.get_ref();
+        if !is_category(category) {
+            self.error(at(raw.category.span()), format!("category `{category}` must be a snake_case word"));
+        }
+        let severity = self.parse_value::<Severity>(&raw.severity, base);
+        let action = self.parse_value::<Action>(&raw.action, base);
+        if raw.message.get_ref().trim().is_empty() {
+            self.error(at(raw.message.span()), "the message is empty");
+        }
+        let kinds: Vec<ContentKind> =
+            raw.kinds.iter().filter_map(|k| self.parse_value::<ContentKind>(k, base)).collect();
+        let authors: Vec<AuthorType> =
+            raw.authors.iter().filter_map(|a| self.parse_value::<AuthorType>(a, base)).collect();
+        let unless_file = raw.unless_file.as_ref().and_then(|f| self.term_file(f, base));
+        let header = self.rule_header_at(base);
+        let matcher = self.matcher(&raw, base, header);
+        let errors_after = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        let (Some(severity), Some(action), Some(matcher)) = (severity, action, matcher) else {
+            return;
+        };
+        if errors_after > errors_before {
+            return;
+        }
+        self.rules.push(Rule {
+            id,
+            clause,
+            category: raw.category.into_inner(),
+            severity,
+            action,
+            message: raw.message.into_inner().trim().to_owned(),
+            scope: Scope::new(&kinds, &authors, &raw.platforms),
+            matcher,
+            unless: raw.unless,
+            unless_file,
+            at: self.lines.position(header),
+        });
+    }
+
+    /// The offset of the `[[rule]]` header a table starts with.
+    fn rule_header_at(&self, base: usize) -> usize {
+        let text = &self.source[base..];
+        base + (text.len() - text.trim_start().len())
+    }
+
+    fn matcher(&mut self, raw: &RawRule, base: usize, header: usize) -> Option<Matcher> {
+        let mut given = Vec::new();
+        if raw.terms.is_some() || raw.terms_file.is_some() {
+            given.push("terms");
+        }
+        for (present, name) in [
+            (raw.regex.is_some(), "regex"),
+            (raw.proximity.is_some(), "proximity"),
+            (raw.detect.is_some(), "detect"),
+            (raw.links.is_some(), "links"),
+            (raw.disclosure.is_some(), "disclosure"),
+            (raw.always.is_some(), "always"),
+        ] {
+            if present {
+                given.push(name);
+            }
+        }
+        let id = raw.id.get_ref();
+        match given.len() {
+            0 => {
+                self.error(header, format!("rule `{id}` has nothing to match: give one of terms, terms_file, regex, proximity, detect, links, disclosure or always"));
+                return None;
+            }
+            1 => {}
+            _ => {
+                self.error(header, format!("rule `{id}` has more than one way of matching ({}): split it into one rule each", given.join(", ")));
+                return None;
+            }
+        }
+        if raw.terms.is_some() || raw.terms_file.is_some() {
+            let source = self.term_source(raw.terms.clone().unwrap_or_default(), raw.terms_file.as_ref(), base);
+            if raw.terms.as_ref().is_some_and(Vec::is_empty) && raw.terms_file.is_none() {
+                self.error(header, format!("rule `{id}` has an empty term list"));
+            }
+            return Some(Matcher::Terms(source));
+        }
+        if let Some(regex) = &raw.regex {
+            return Some(Matcher::Regex(self.located(regex, base)));
+        }
+        if let Some(proximity) = &raw.proximity {
+            let p = proximity.get_ref();
+            let at = base + proximity.span().start;
+            let first = self.term_source(p.first.clone(), p.first_file.as_ref(), base);
+            let second = self.term_source(p.second.clone(), p.second_file.as_ref(), base);
+            if first.terms.is_empty() && first.file.is_none() {
+                self.error(at, "proximity needs terms in `first` (or `first_file`)");
+            }
+            if second.terms.is_empty() && second.file.is_none() {
+                self.error(at, "proximity needs terms in `second` (or `second_file`)");
+            }
+            let within = self.within(&p.within, base)?;
+            return Some(Matcher::Proximity { first, second, within, ordered: p.ordered });
+        }
+        if let Some(detect) = &raw.detect {
+            let mut entities = Vec::new();
+            for name in detect {
+                match Entity::parse(name.get_ref()) {
+                    Some(entity) => entities.push(entity),
+                    None => {
+                        let known: Vec<&str> = Entity::ALL.iter().map(|e| e.name()).collect();
+                        self.error(
+                            base + name.span().start,
+                            format!("unknown entity `{}` (expected one of: {})", name.get_ref(), known.join(", ")),
+                        );
+                    }
+                }
+            }
+            if detect.is_empty() {
+                self.error(header, format!("rule `{id}` detects nothing: list entities in `detect`"));
+            }
+            return Some(Matcher::Detect(entities));
+        }
+        if let Some(links) = &raw.links {
+            let l = links.get_ref();
+            if l.deny.is_empty() && l.allow.is_empty() && !l.shorteners && !l.ip {
+                self.error(base + links.span().start, "links matches nothing: give `deny`, `allow`, `shorteners = true` or `ip = true`");
+            }
+            let domains = |list: &[String]| -> Vec<String> {
+                list.iter().map(|d| d.trim().trim_end_matches('.').to_lowercase()).collect()
+            };
+            return Some(Matcher::Links {
+                deny: domains(&l.deny),
+                allow: domains(&l.allow),
+                shorteners: l.shorteners,
+                ip: l.ip,
+            });
+        }
+        if let Some(disclosure) = &raw.disclosure {
+            let d = disclosure.get_ref();
+            let at = base + disclosure.span().start;
+            let triggers = self.term_source(d.triggers.clone(), d.triggers_file.as_ref(), base);
+            let markers = self.term_source(d.markers.clone(), d.markers_file.as_ref(), base);
+            if triggers.terms.is_empty() && triggers.file.is_none() {
+                self.error(at, "disclosure needs `triggers`");
+            }
+            if markers.terms.is_empty() && markers.file.is_none() {
+                self.error(at, "disclosure needs `markers`");
+            }
+            let within = match &d.within {
+                Some(within) => self.within(within, base)?,
+                None => 8,
+            };
+            return Some(Matcher::Disclosure { triggers, markers, within });
+        }
+        if let Some(always) = &raw.always {
+            if !always.get_ref() {
+                self.error(base + always.span().start, "`always = false` matches nothing: remove the rule or set it to true");
+            }
+            return Some(Matcher::Always);
+        }
+        None
+    }
+
+    fn within(&mut self, within: &Spanned<i64>, base: usize) -> Option<u32> {
+        match u32::try_from(*within.get_ref()) {
+            Ok(n) if (1..=MAX_WITHIN_WORDS).contains(&n) => Some(n),
+            _ => {
+                self.error(
+                    base + within.span().start,
+                    format!("`within` must be from 1 to {MAX_WITHIN_WORDS} words"),
+                );
+                None
+            }
+        }
+    }
+
+    fn term_source(&mut self, terms: Vec<String>, file: Option<&Spanned<String>>, base: usize) -> TermSource {
+        let file = file.and_then(|f| self.term_file(f, base));
+        TermSource { terms, file }
+    }
+
+    fn term_file(&mut self, file: &Spanned<String>, base: usize) -> Option<Located<String>> {
+        let path = file.get_ref();
+        let leaves_folder = path.starts_with('/')
+            || path.starts_with('\\')
+            || path.contains(':')
+            || path.split(['/', '\\']).any(|part| part == "..");
+        if path.is_empty() || leaves_folder {
+            self.error(
+                base + file.span().start,
+                format!("term file `{path}` must be a relative path inside the policy's folder"),
+            );
+            return None;
+        }
+        Some(self.located(file, base))
+    }
+
+    fn located(&self, value: &Spanned<String>, base: usize) -> Located<String> {
+        Located { value: value.get_ref().clone(), at: self.lines.position(base + value.span().start) }
+    }
+
+    fn parse_value<T: std::str::FromStr>(&mut self, value: &Spanned<String>, base: usize) -> Option<T>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match value.get_ref().parse::<T>() {
+            Ok(parsed) => Some(parsed),
+            Err(err) => {
+                self.error(base + value.span().start, err.to_string());
+                None
+            }
+        }
+    }
+
+    fn example(&mut self, raw: RawExample, base: usize) {
+        let header = self.rule_header_at(base);
+        let mut ok = true;
+        for id in raw.expect.get_ref() {
+            if !self.rule_ids_seen.contains(id.get_ref()) {
+                self.error(base + id.span().start, format!("example expects unknown rule `{}`", id.get_ref()));
+                ok = false;
+            }
+        }
+        let kind = match &raw.kind {
+            Some(kind) => self.parse_value::<ContentKind>(kind, base),
+            None => Some(ContentKind::default()),
+        };
+        let author = match &raw.author {
+            Some(author) => self.parse_value::<AuthorType>(author, base),
+            None => Some(AuthorType::default()),
+        };
+        let (Some(kind), Some(author), true) = (kind, author, ok) else { return };
+        self.examples.push(Example {
+            text: raw.text,
+            kind,
+            author,
+            platform: raw.platform,
+            expect: raw.expect.into_inner().into_iter().map(Spanned::into_inner).collect(),
+            at: self.lines.position(header),
+        });
+    }
+
+    fn error(&mut self, offset: usize, message: impl Into<String>) {
+        let position = self.lines.position(offset);
+        self.diagnostics.push(Diagnostic::error(self.file, position, message));
+    }
+
+    fn warning(&mut self, offset: usize, message: impl Into<String>) {
+        let position = self.lines.position(offset);
+        self.diagnostics.push(Diagnostic::warning(self.file, position, message));
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    category: Spanned<String>,
+    severity: Spanned<String>,
+    action: Spanned<String>,
+    message: Spanned<String>,
+    #[serde(default)]
+    kinds: Vec<Spanned<String>>,
+    #[serde(default)]
+    authors: Vec<Spanned<String>>,
+    #[serde(default)]
+    platforms: Vec<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    unless_file: Option<Spanned<String>>,
+    terms: Option<Vec<String>>,
+    terms_file: Option<Spanned<String>>,
+    regex: Option<Spanned<String>>,
+    proximity: Option<Spanned<RawProximity>>,
+    detect: Option<Vec<Spanned<String>>>,
+    links: Option<Spanned<RawLinks>>,
+    disclosure: Option<Spanned<RawDisclosure>>,
+    always: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProximity {
+    #[serde(default)]
+    first: Vec<String>,
+    first_file: Option<Spanned<String>>,
+    #[serde(default)]
+    second: Vec<String>,
+    second_file: Option<Spanned<String>>,
+    within: Spanned<i64>,
+    #[serde(default)]
+    ordered: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLinks {
+    #[serde(default)]
+    deny: Vec<String>,
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    shorteners: bool,
+    #[serde(default)]
+    ip: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisclosure {
+    #[serde(default)]
+    triggers: Vec<String>,
+    triggers_file: Option<Spanned<String>>,
+    #[serde(default)]
+    markers: Vec<String>,
+    markers_file: Option<Spanned<String>>,
+    within: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExample {
+    text: String,
+    expect: Spanned<Vec<Spanned<String>>>,
+    kind: Option<Spanned<String>>,
+    author: Option<Spanned<String>>,
+    platform: Option<String>,
+}
+
+fn one_line(message: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_policy_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_clause_id(id: &str) -> bool {
+    is_policy_id(id)
+}
+
+fn is_rule_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn is_category(category: &str) -> bool {
+    let mut chars = category.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn is_date(date: &str) -> bool {
+    let parts: Vec<&str> = date.split('-').collect();
+    let [year, month, day] = parts.as_slice() else { return false };
+    if year.len() != 4 || month.len() != 2 || day.len() != 2 {
+        return false;
+    }
+    let (Ok(year), Ok(month), Ok(day)) = (year.parse::<u32>(), month.parse::<u32>(), day.parse::<u32>()) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}

@@ -1,0 +1,77 @@
+//! Parser and compiler tests: documents in, diagnostics or rule summaries out.
+
+use super::*;
+
+/// Parses and compiles, rendering every diagnostic on its own line, or `ok` with counts.
+fn lint(source: &str, files: &[(&str, &str)]) -> String {
+    let loaded = load("p.md", source, &MemoryFiles::new(files.iter().copied()));
+    if loaded.diagnostics.is_empty() {
+        let p = &loaded.policy;
+        return format!("ok: {} clauses, {} rules, {} examples", p.clauses.len(), p.rules.len(), p.examples.len());
+    }
+    loaded.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+const FRONT: &str = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n+++\n";
+
+fn doc(body: &str) -> String {
+    format!("{FRONT}{body}")
+}
+
+#[test]
+fn a_valid_policy_parses_with_its_clauses_rules_and_examples() {
+    let source = doc(
+        "# T\n\n## Words {#words}\n\n```rules\n[[rule]]\nid = \"W-1\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"darn\"]\n```\n\n```examples\n[[example]]\ntext = \"darn\"\nexpect = [\"W-1\"]\n```\n",
+    );
+    assert_eq!(lint(&source, &[]), "ok: 2 clauses, 1 rules, 1 examples");
+    let parsed = parse("p.md", &source);
+    let rule = &parsed.policy.rules[0];
+    assert_eq!(parsed.policy.clause_of(rule).id.as_deref(), Some("words"));
+    assert_eq!(rule.at, Position { line: 12, column: 1 });
+    assert_eq!(parsed.policy.examples[0].at, Position { line: 22, column: 1 });
+}
+
+#[test]
+fn every_kind_of_error_is_reported_at_once_with_its_place() {
+    let source = "+++\nid = \"Bad Id\"\ntitle = \"T\"\nversion = \"1 2\"\neffective = \"2026-02-30\"\ncolour = \"red\"\n+++\n\
+# T\n\n\
+## Orphan\n\n\
+```rules\n[[rule]]\nid = \"X\"\n```\n\n\
+## Words {#words}\n\n\
+```rules\n\
+[[rule]]\nid = \"W-1\"\ncategory = \"Offensive\"\nseverity = \"huge\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"darn\"]\n\n\
+[[rule]]\nid = \"W-2\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nregex = '(unclosed'\n\n\
+[[rule]]\nid = \"W-3\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms_file = \"missing.txt\"\nunless = [\"???\"]\n\n\
+[[rule]]\nid = \"W-3\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nalways = true\n\n\
+[[rule]]\nid = \"W-4\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"a\"]\nregex = 'b'\n\n\
+[[rule]]\nid = \"W-5\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\ndetect = [\"ssn\"]\ncolour = 1\n\n\
+[[rule]]\nid = \"W-6\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms_file = \"../etc/passwd\"\n\n\
+[[rule]]\nid = \"W-7\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"!!!\"]\nkinds = [\"tweet\"]\n\n\
+[[rule]]\nid = \"W-8\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nproximity = { first = [\"a\"], second = [\"b\"], within = 0 }\n\n\
+[[rule]]\nid = \"W-9\" broken\n\
+```\n\n\
+## Words {#words}\n\n\
+```examples\n[[example]]\ntext = \"x\"\nexpect = [\"NOPE\"]\nkind = \"tweet\"\n```\n";
+    insta::assert_snapshot!(lint(source, &[]), @r#"
+    p.md:2:6: policy id `Bad Id` must be lowercase letters, digits, `.`, `_` or `-`
+    p.md:4:11: the version must be non-empty text without spaces
+    p.md:5:13: `effective` must be a date written YYYY-MM-DD
+    p.md:6:1: unknown field `colour` (expected one of: id, title, version, effective, [ownership])
+    p.md:12:1: rules must sit under a clause with an id: add `{#some-id}` to the heading "Orphan"
+    p.md:22:12: category `Offensive` must be a snake_case word
+    p.md:23:12: unknown severity `huge` (expected one of: low, medium, high, critical)
+    p.md:34:9: bad regular expression: unclosed group
+    p.md:36:1: rule `W-3`: term "???" has no letters or digits to match
+    p.md:42:14: term file `missing.txt` not found next to the policy
+    p.md:46:6: rule id `W-3` is already used
+    p.md:53:1: rule `W-4` has more than one way of matching (terms, regex): split it into one rule each
+    p.md:69:1: unknown field `colour`, expected one of `id`, `category`, `severity`, `action`, `message`, `kinds`, `authors`, `platforms`, `unless`, `unless_file`, `terms`, `terms_file`, `regex`, `proximity`, `detect`, `links`, `disclosure`, `always`
+    p.md:77:14: term file `../etc/passwd` must be a relative path inside the policy's folder
+    p.md:86:10: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    p.md:94:55: `within` must be from 1 to 1000 words
+    p.md:97:12: unexpected key or value, expected newline, `#`
+    p.md:100:1: clause id `words` is already used at line 17
+    p.md:105:11: example expects unknown rule `NOPE`
+    p.md:106:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    "#);
+}
