@@ -561,3 +561,6 @@ fn regex_error(err: &regex::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! Engine tests: a few rules and a post in, findings out as one line each.
+
+use super::*;
+use crate::item::{AuthorType, ContentKind};
+use crate::policy::{MemoryFiles, load};
+
+const FRONT: &str = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n+++\n# T\n\n## Clause {#clause}\n\n";
+
+/// Compiles `rules` (the inside of a rules block) with term files, or panics with the diagnostics.
+fn engine_with(rules: &str, files: &[(&str, &str)]) -> Engine {
+    let source = format!("{FRONT}```rules\n{rules}\n```\n");
+    let loaded = load("p.md", &source, &MemoryFiles::new(files.iter().copied()));
+    let diagnostics: Vec<String> = loaded.diagnostics.iter().map(ToString::to_string).collect();
+    loaded.engine.unwrap_or_else(|| panic!("policy does not compile:\n{}", diagnostics.join("\n")))
+}
+
+fn rule(id: &str, action: &str, body: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"high\"\naction = \"{action}\"\nmessage = \"m\"\n{body}\n"
+    )
+}
+
+/// The verdict for a post, as `action` then one line per finding.
+fn check_post(engine: &Engine, post: &Post<'_>) -> String {
+    let verdict = engine.check(post);
+    let mut lines = vec![verdict.action.name().to_owned()];
+    for f in &verdict.findings {
+        let entity = f.entity.map(|e| format!(" {}", e.name())).unwrap_or_default();
+        lines.push(format!("{} {}..{} {:?}{entity}", f.rule.id, f.start, f.end, f.matched));
+    }
+    lines.join("\n")
+}
+
+fn findings(rules: &str, text: &str) -> String {
+    check_post(&engine_with(rules, &[]), &Post::new(text))
+}
+
+#[test]
+fn terms_match_whole_words_through_evasions() {
+    let rules = rule("W", "flag", "terms = [\"darn\", \"shut up\"]");
+    assert_eq!(findings(&rules, "well DARN it"), "flag\nW 5..9 \"DARN\"");
+    assert_eq!(findings(&rules, "d.a.r.n you"), "flag\nW 0..7 \"d.a.r.n\"");
+    assert_eq!(findings(&rules, "daaaarn"), "flag\nW 0..7 \"daaaarn\"");
+    assert_eq!(findings(&rules, "oh shut...up"), "flag\nW 3..12 \"shut...up\"");
+    assert_eq!(findings(&rules, "darnation and undarned"), "allow");
+}
+
+#[test]
+fn term_files_are_read_and_counted_in_the_hash() {
+    let rules = rule("W", "block", "terms_file = \"t.txt\"");
+    let a = engine_with(&rules, &[("t.txt", "# comment\n\nblimey\n")]);
+    let b = engine_with(&rules, &[("t.txt", "blimey\ncrikey\n")]);
+    assert_eq!(check_post(&a, &Post::new("blimey!")), "block\nW 0..6 \"blimey\"");
+    assert_eq!(check_post(&a, &Post::new("crikey")), "allow");
+    assert_eq!(check_post(&b, &Post::new("crikey")), "block\nW 0..6 \"crikey\"");
+    assert_ne!(a.stamp().hash, b.stamp().hash, "the hash covers term files");
+    assert_eq!(a.stamp().hash.len(), 64);
+    let again = engine_with(&rules, &[("t.txt", "# comment\n\nblimey\n")]);
+    assert_eq!(a.stamp().hash, again.stamp().hash, "the hash is deterministic");
+}
+
+#[test]
+fn exceptions_suppress_only_the_matches_they_cover() {
+    let rules = rule("W", "flag", "terms = [\"hell\"]\nunless = [\"hell's kitchen\"]");
+    assert_eq!(findings(&rules, "Dinner at Hell's Kitchen"), "allow");
+    assert_eq!(findings(&rules, "Hell's Kitchen was hell"), "flag\nW 19..23 \"hell\"");
+}
+
+#[test]
+fn proximity_counts_words_and_respects_order() {
+    let unordered = rule(
+        "P",
+        "require_approval",
+        "proximity = { first = [\"guarantee\"], second = [\"returns\"], within = 2 }",
+    );
+    assert_eq!(
+        findings(&unordered, "we guarantee big returns"),
+        "require_approval\nP 3..24 \"guarantee big returns\""
+    );
+    assert_eq!(
+        findings(&unordered, "returns, we guarantee"),
+        "require_approval\nP 0..21 \"returns, we guarantee\""
+    );
+    assert_eq!(findings(&unordered, "guarantee a very big returns"), "allow");
+    let ordered = rule(
+        "P",
+        "flag",
+        "proximity = { first = [\"guarantee\"], second = [\"returns\"], within = 2, ordered = true }",
+    );
+    assert_eq!(findings(&ordered, "returns, we guarantee"), "allow");
+    assert_eq!(findings(&ordered, "guarantee returns"), "flag\nP 0..17 \"guarantee returns\"");
+}
+
+#[test]
+fn regexes_report_every_match() {
+    let rules = rule("R", "flag", "regex = '(?i)project [a-z]+'");
+    assert_eq!(
+        findings(&rules, "Project Falcon and project heron"),
+        "flag\nR 0..14 \"Project Falcon\"\nR 19..32 \"project heron\""
+    );
+}
+
+#[test]
+fn detectors_name_the_entity() {
+    let rules = rule(
+        "D",
+        "block",
+        "detect = [\"credit_card\", \"email\"]\nunless = [\"help@acme.example\"]",
+    );
+    assert_eq!(
+        findings(&rules, "pay 4111 1111 1111 1111 or mail bob@acme.example"),
+        "block\nD 4..23 \"4111 1111 1111 1111\" credit_card\nD 32..48 \"bob@acme.example\" email"
+    );
+    assert_eq!(findings(&rules, "write to help@acme.example"), "allow");
+}
+
+#[test]
+fn links_by_deny_allow_shortener_and_ip() {
+    let deny =
+        rule("L", "flag", "links = { deny = [\"bad.example\"], shorteners = true, ip = true }");
+    assert_eq!(
+        findings(&deny, "see https://www.bad.example/x"),
+        "flag\nL 4..29 \"https://www.bad.example/x\""
+    );
+    assert_eq!(findings(&deny, "see bit.ly/abc"), "flag\nL 4..14 \"bit.ly/abc\"");
+    assert_eq!(
+        findings(&deny, "see http://10.0.0.1/admin"),
+        "flag\nL 4..25 \"http://10.0.0.1/admin\""
+    );
+    assert_eq!(findings(&deny, "see https://good.example"), "allow");
+    let allow = rule("A", "flag", "links = { allow = [\"acme.example\"] }");
+    assert_eq!(findings(&allow, "https://shop.acme.example/a"), "allow");
+    assert_eq!(
+        findings(&allow, "https://other.example/a"),
+        "flag\nA 0..23 \"https://other.example/a\""
+    );
+}
+
+#[test]
+fn disclosure_needs_a_marker_near_the_start() {
+    let rules = rule(
+        "AD",
+        "flag",
+        "disclosure = { triggers = [\"gifted\"], markers = [\"#ad\"], within = 3 }",
+    );
+    assert_eq!(findings(&rules, "#ad gifted shoes"), "allow");
+    assert_eq!(findings(&rules, "gifted shoes I love #ad"), "flag\nAD 0..6 \"gifted\"");
+    assert_eq!(findings(&rules, "plain shoes #ad"), "allow");
+    assert_eq!(findings(&rules, "#adidas gifted these"), "flag\nAD 8..14 \"gifted\"");
+}
+
+#[test]
+fn scope_limits_rules_to_kinds_authors_and_platforms() {
+    let rules = format!(
+        "{}{}",
+        rule("S", "require_approval", "always = true\nkinds = [\"bio\", \"pinned\"]"),
+        rule("T", "flag", "terms = [\"darn\"]\nauthors = [\"third_party\"]\nplatforms = [\"x\"]")
+    );
+    let engine = engine_with(&rules, &[]);
+    let bio = Post { text: "Engineer", kind: ContentKind::Bio, ..Post::default() };
+    assert_eq!(check_post(&engine, &bio), "require_approval\nS 0..8 \"Engineer\"");
+    assert_eq!(check_post(&engine, &Post::new("Engineer")), "allow");
+    let third = Post {
+        text: "darn",
+        author: AuthorType::ThirdParty,
+        platform: Some("X"),
+        ..Post::default()
+    };
+    assert_eq!(check_post(&engine, &third), "flag\nT 0..4 \"darn\"");
+    assert_eq!(check_post(&engine, &Post { platform: Some("mastodon"), ..third }), "allow");
+    assert_eq!(check_post(&engine, &Post { author: AuthorType::Employee, ..third }), "allow");
+}
+
+#[test]
+fn the_verdict_takes_the_strongest_action_and_orders_findings() {
+    let rules = format!(
+        "{}{}{}",
+        rule("A", "allow", "terms = [\"note\"]"),
+        rule("B", "block", "terms = [\"stop\"]"),
+        rule("C", "flag", "terms = [\"stop\"]")
+    );
+    assert_eq!(
+        findings(&rules, "stop, note"),
+        "block\nB 0..4 \"stop\"\nC 0..4 \"stop\"\nA 6..10 \"note\""
+    );
+    assert_eq!(
+        findings(&rule("A", "allow", "terms = [\"note\"]"), "note"),
+        "allow\nA 0..4 \"note\""
+    );
+}
+
+#[test]
+fn a_match_inside_a_longer_match_of_the_same_rule_is_one_finding() {
+    let rules = rule("W", "flag", "terms = [\"shut\", \"shut up\"]");
+    assert_eq!(findings(&rules, "shut up"), "flag\nW 0..7 \"shut up\"");
+}
+
+#[test]
+fn empty_and_odd_posts_never_fail() {
+    let rules =
+        format!("{}{}", rule("S", "flag", "always = true"), rule("W", "flag", "terms = [\"x\"]"));
+    assert_eq!(findings(&rules, ""), "flag\nS 0..0 \"\"");
+    assert_eq!(findings(&rules, "\0x\0"), "flag\nS 0..3 \"\\0x\\0\"\nW 1..2 \"x\"");
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn sample_engine() -> &'static Engine {
+        static ENGINE: std::sync::OnceLock<Engine> = std::sync::OnceLock::new();
+        ENGINE.get_or_init(|| {
+        let rules = format!(
+            "{}{}{}{}{}",
+            rule("W", "flag", "terms = [\"darn\", \"shut up\", \"ünïcode\"]"),
+            rule("R", "flag", "regex = '(?i)secret [a-z]+'"),
+            rule("D", "block", "detect = [\"credit_card\", \"email\", \"phone\", \"iban\", \"ip_address\", \"password\"]"),
+            rule("L", "flag", "links = { shorteners = true, ip = true }"),
+            rule("P", "flag", "proximity = { first = [\"a\"], second = [\"b\"], within = 2 }"),
+        );
+        engine_with(&rules, &[])
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn spans_are_char_boundaries_and_checks_are_deterministic(text in "\\PC{0,120}|[a-z .@0-9-]{0,80}") {
+            let engine = sample_engine();
+            let post = Post::new(&text);
+            let first = engine.check(&post);
+            for f in &first.findings {
+                prop_assert!(f.start <= f.end && f.end <= text.len());
+                prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+                prop_assert_eq!(&f.matched, &text[f.start..f.end]);
+            }
+            let strongest = first.findings.iter().map(|f| f.rule.action).max().unwrap_or(Action::Allow);
+            prop_assert_eq!(first.action, strongest);
+            prop_assert_eq!(first, engine.check(&post));
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! `lifeguard check --jsonl`: one verdict per line, in order, errors per line.
+
+use std::fmt::Write as _;
+
+use crate::{lifeguard, minimal_policy};
+
+fn jsonl(input: &[u8], threads: &str) -> crate::Run {
+    lifeguard(&["check", "--jsonl", "--policy", &minimal_policy(), "--threads", threads, "-"], input)
+}
+
+/// Each output line shortened to `id action [rules]` or `line N error`.
+fn summary(stdout: &str) -> String {
+    stdout
+        .lines()
+        .map(|line| {
+            if let Some(at) = line.find(r#""error":"#) {
+                let number = line.trim_start_matches(r#"{"line":"#).split([',', '}']).next().unwrap_or("");
+                return format!("line {number} error {}", &line[at + 9..line.len() - 2]);
+            }
+            let id = line.split(r#""id":"#).nth(1).and_then(|rest| rest.split(',').next()).unwrap_or("-");
+            let action = line.split(r#""action":""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+            let rules: Vec<&str> = line.split(r#""rule":""#).skip(1).filter_map(|r| r.split('"').next()).collect();
+            format!("{id} {action} [{}]", rules.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn verdicts_come_out_in_order_with_ids_echoed_and_errors_in_place() {
+    let input = concat!(
+        "{\"id\":\"a\",\"text\":\"what the heck\"}\n",
+        "{\"id\":2,\"text\":\"fine\",\"label\":\"ignored\"}\n",
+        "not json\n",
+        "\n",
+        "{\"id\":\"c\",\"text\":\"Engineer\",\"kind\":\"bio\"}\n",
+        "{\"id\":\"d\",\"text\":\"x\",\"kind\":\"tweet\"}\n",
+        "{\"id\":\"e\"}\n",
+        "{\"id\":{\"nested\":[1,2]},\"text\":\"\",\"author_type\":\"third_party\",\"platform\":\"x\"}\r\n",
+        "{\"id\":\"f\",\"text\":\"card 4111111111111111\"}",
+    );
+    let run = jsonl(input.as_bytes(), "1");
+    assert_eq!(run.code, 2, "a bad line makes the run exit 2, after finishing");
+    insta::assert_snapshot!(summary(&run.stdout), @r#"
+    "a" flag [LANG-1]
+    2 allow []
+    line 3 error invalid JSON at column 2: expected ident
+    "c" require_approval [STATIC-1]
+    line 6 error field `kind`: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    line 7 error invalid JSON at column 10: missing field `text`
+    {"nested":[1 allow []
+    "f" block [DATA-1]
+    "#);
+}
+
+#[test]
+fn invalid_utf8_on_a_line_names_the_byte_and_the_run_goes_on() {
+    let mut input = b"{\"id\":1,\"text\":\"ok\"}\n".to_vec();
+    input.extend_from_slice(b"{\"id\":2,\"text\":\"bad \xc3\x28\"}\n");
+    input.extend_from_slice(b"{\"id\":3,\"text\":\"heck\"}\n");
+    let run = jsonl(&input, "2");
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(summary(&run.stdout), @r#"
+    1 allow []
+    line 2 error invalid UTF-8 at byte 41 of the input (byte 20 of the line)
+    3 flag [LANG-1]
+    "#);
+}
+
+#[test]
+fn a_line_over_the_limit_is_an_error_and_later_lines_still_count() {
+    let mut input = format!("{{\"id\":1,\"text\":\"{}\"}}\n", "a".repeat((8 << 20) + 10)).into_bytes();
+    input.extend_from_slice(b"{\"id\":2,\"text\":\"heck\"}\n");
+    let run = jsonl(&input, "1");
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!(summary(&run.stdout), @r#"
+    line 1 error line is longer than the limit of 8388608 bytes; skipped
+    2 flag [LANG-1]
+    "#);
+}
+
+#[test]
+fn many_threads_give_the_same_output_as_one() {
+    let mut input = String::new();
+    for n in 0..20_000 {
+        let text = match n % 5 {
+            0 => "what the heck",
+            1 => "a calm post about the weather",
+            2 => "mail bob@acme.example",
+            3 => "broken",
+            _ => "",
+        };
+        if n % 5 == 3 {
+            let _ = writeln!(input, "{{\"id\":{n},\"text\":");
+        } else {
+            let _ = writeln!(input, "{{\"id\":{n},\"text\":\"{text}\"}}");
+        }
+    }
+    let one = jsonl(input.as_bytes(), "1");
+    let four = jsonl(input.as_bytes(), "4");
+    assert_eq!(one.code, 2);
+    assert_eq!(one.stdout.lines().count(), 20_000);
+    assert!(one.stdout == four.stdout, "outputs differ between 1 and 4 threads");
+}
+
+#[test]
+fn all_clean_exits_zero_and_stats_go_to_stderr() {
+    let run = lifeguard(
+        &["check", "--jsonl", "--stats", "--policy", &minimal_policy()],
+        "{\"id\":1,\"text\":\"hello\"}\n{\"id\":2,\"text\":\"world\"}\n",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 2);
+    assert!(run.stderr.starts_with("checked 2 posts (0.0 MB) in "), "{}", run.stderr);
+    assert!(run.stderr.contains("posts/s") && run.stderr.contains("MB/s"), "{}", run.stderr);
+}

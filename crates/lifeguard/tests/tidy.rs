@@ -1,0 +1,76 @@
+//! House rules that the compiler cannot check, checked as an ordinary test.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let name = path.file_name().unwrap().to_string_lossy();
+            if name != "target" && !name.starts_with('.') {
+                rust_files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_doc() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates"), &mut files);
+    rust_files(&root().join("fuzz"), &mut files);
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|f| !fs::read_to_string(f).unwrap().starts_with("//!"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "files without a `//!` doc comment: {missing:#?}");
+}
+
+#[test]
+fn the_core_depends_on_nothing_that_does_io() {
+    let manifest: toml::Table = toml::from_str(&fs::read_to_string(root().join("crates/core/Cargo.toml")).unwrap()).unwrap();
+    let deps = manifest["dependencies"].as_table().unwrap();
+    for forbidden in ["tokio", "sqlx", "axum", "hyper", "reqwest", "rusqlite", "tracing-subscriber", "rand", "getrandom"] {
+        assert!(!deps.contains_key(forbidden), "lifeguard-core must not depend on {forbidden}");
+    }
+}
+
+#[test]
+fn the_built_in_policy_embeds_every_term_file_of_its_folder() {
+    let folder = root().join("crates/core/default-policy");
+    let mut on_disk = Vec::new();
+    rust_like_files(&folder, &folder, &mut on_disk);
+    on_disk.sort();
+    let mut embedded: Vec<String> = lifeguard_core_term_files();
+    embedded.sort();
+    assert_eq!(embedded, on_disk, "crates/core/src/default_policy.rs must list every file next to policy.md");
+}
+
+fn rust_like_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_like_files(base, &path, out);
+        } else if path.file_name().is_some_and(|n| n != "policy.md") {
+            out.push(path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+fn lifeguard_core_term_files() -> Vec<String> {
+    let source = fs::read_to_string(root().join("crates/core/src/default_policy.rs")).unwrap();
+    source
+        .split("(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
