@@ -2,7 +2,8 @@
 //!
 //! Compiling does all the work that does not depend on the post: every term of every rule
 //! (matches, exceptions, proximity lists, disclosure triggers and markers) goes into one
-//! automaton, every pattern into one regex set, every wanted entity into one detector set.
+//! automaton, every pattern is compiled once with its literal prefilter, every wanted entity
+//! goes into one detector set.
 //! Checking a post is then one pass of each over the text, and the rules only look at what
 //! those passes found. [`Engine::check`] borrows the post, never fails and allocates only for
 //! findings.
@@ -11,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::detect::{self, Detection, Detectors, Entity, Link};
@@ -32,8 +33,7 @@ pub struct Engine {
     terms: TermMatcher,
     /// What each term list of the automaton is for, indexed by list id.
     lists: Vec<ListUse>,
-    regex_set: Option<RegexSet>,
-    /// Parallel to the patterns of `regex_set`: the rule and its own regex, for spans.
+    /// Each regex rule and its compiled pattern.
     regexes: Vec<(usize, Regex)>,
     detectors: Option<Detectors>,
     entity_rules: Vec<(Entity, usize)>,
@@ -131,15 +131,15 @@ impl Engine {
         if !self.terms.is_empty() {
             self.term_candidates(post, scratch);
         }
-        if let Some(set) = &self.regex_set {
-            for index in set.matches(text).iter() {
-                let (rule, regex) = &self.regexes[index];
-                if !self.rules[*rule].scope.covers(post) {
-                    continue;
-                }
-                for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
-                    scratch.candidates.push(Candidate { rule: *rule, start: m.start(), end: m.end(), entity: None });
-                }
+        // Each pattern runs on its own rather than through one `RegexSet`: a set has no literal
+        // prefilter and falls back to a slow engine on `\b` in non-ASCII text, while most
+        // policy patterns have a literal that lets the single regex skip a post at memchr speed.
+        for (rule, regex) in &self.regexes {
+            if !self.rules[*rule].scope.covers(post) {
+                continue;
+            }
+            for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
+                scratch.candidates.push(Candidate { rule: *rule, start: m.start(), end: m.end(), entity: None });
             }
         }
         if let Some(detectors) = &self.detectors {
@@ -391,7 +391,7 @@ impl<'a> Compiler<'a> {
             };
             rules.push(CompiledRule { info, scope: rule.scope.clone(), kind });
         }
-        let (regex_set, regexes) = self.regexes(&patterns);
+        let regexes = self.regexes(&patterns);
         let terms = std::mem::take(&mut self.terms).build();
         if let Err(err) = &terms {
             let message = format!("the policy's terms cannot be compiled: {err}");
@@ -411,7 +411,6 @@ impl<'a> Compiler<'a> {
             rules,
             terms: terms.expect("a term build error was reported above"),
             lists: self.lists,
-            regex_set,
             regexes,
             detectors: (!entities.is_empty()).then(|| Detectors::new(&entities)),
             entity_rules,
@@ -483,7 +482,7 @@ impl<'a> Compiler<'a> {
         contents
     }
 
-    fn regexes(&mut self, patterns: &[(usize, String, Position)]) -> (Option<RegexSet>, Vec<(usize, Regex)>) {
+    fn regexes(&mut self, patterns: &[(usize, String, Position)]) -> Vec<(usize, Regex)> {
         let mut regexes = Vec::with_capacity(patterns.len());
         for (rule, pattern, at) in patterns {
             if pattern.len() > MAX_REGEX_BYTES {
@@ -499,21 +498,7 @@ impl<'a> Compiler<'a> {
                 }
             }
         }
-        if regexes.is_empty() {
-            return (None, regexes);
-        }
-        let set = RegexSetBuilder::new(regexes.iter().map(|(_, r)| r.as_str()))
-            .size_limit(MAX_REGEX_COMPILED_BYTES.saturating_mul(regexes.len().max(1)))
-            .build();
-        match set {
-            Ok(set) => (Some(set), regexes),
-            Err(err) => {
-                let at = patterns.first().map(|p| p.2).unwrap_or_default();
-                let message = format!("the policy's regular expressions together are too large: {}", regex_error(&err));
-                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
-                (None, Vec::new())
-            }
-        }
+        regexes
     }
 
     /// SHA-256 over the document and every term file it loaded, each length-prefixed, so

@@ -1,0 +1,376 @@
+//! Detectors for personal data, secrets and links in post text.
+//!
+//! Policies say things like "hold posts that leak a credit card number" or "block links to
+//! URL shorteners", so the engine needs to know *where* in a post such things are. This module
+//! owns that knowledge: the [`Entity`] kinds and their stable names, the [`Detectors`] that find
+//! them, and [`find_links`] with its host helpers.
+//!
+//! Two goals pull against each other here. The engine checks hundreds of thousands of posts per
+//! second, and almost none of them contain anything sensitive, so the common "nothing here" case
+//! must cost a few hundred CPU cycles. And a detector that cries wolf on dates, prices, version
+//! numbers or `@mentions` makes policies useless, so every candidate is validated for real
+//! (Luhn and issuer ranges, SSA allocation rules, libphonenumber metadata, IBAN mod-97, Base58Check
+//! and bech32 checksums, known token shapes). The way out is the same everywhere: a cheap
+//! byte-level scan finds the rare places worth a look (digits, `@`, `:`, a few secret prefixes
+//! through one Aho-Corasick automaton) and only those are handed to the expensive validators.
+//!
+//! Offsets are byte offsets into the text and always fall on char boundaries, because every
+//! detection starts and ends next to an ASCII byte or at the ends of the text.
+
+mod cards;
+mod crypto;
+mod email;
+mod iban;
+mod ip;
+mod links;
+mod phone;
+mod secrets;
+mod ssn;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use links::{Link, find_links, host_matches, is_shortener};
+
+/// What kind of sensitive thing a detection is. Names are stable: policies and JSON output use them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Entity {
+    /// A payment card number that passes the Luhn check and matches a real issuer range.
+    CreditCard,
+    /// A United States social security number in a plausible, allocatable range.
+    UsSsn,
+    /// An e-mail address (not an `@mention`).
+    Email,
+    /// A telephone number that libphonenumber considers valid.
+    Phone,
+    /// An international bank account number with a valid country length and checksum.
+    Iban,
+    /// An IPv4 or IPv6 address.
+    IpAddress,
+    /// A Bitcoin (Base58Check or bech32/bech32m) or Ethereum address.
+    CryptoWallet,
+    /// A credential token of a well-known shape (cloud, code hosting, chat, payment, AI
+    /// providers, package registries) or a JSON Web Token.
+    ApiKey,
+    /// A PEM or PGP private key block.
+    PrivateKey,
+    /// A password written out next to a keyword such as "password:" or "my pwd is".
+    Password,
+}
+
+impl Entity {
+    /// Every entity, in declaration order.
+    pub const ALL: &'static [Entity] = &[
+        Entity::CreditCard,
+        Entity::UsSsn,
+        Entity::Email,
+        Entity::Phone,
+        Entity::Iban,
+        Entity::IpAddress,
+        Entity::CryptoWallet,
+        Entity::ApiKey,
+        Entity::PrivateKey,
+        Entity::Password,
+    ];
+
+    /// The stable snake_case name used in policies and output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entity::CreditCard => "credit_card",
+            Entity::UsSsn => "us_ssn",
+            Entity::Email => "email",
+            Entity::Phone => "phone",
+            Entity::Iban => "iban",
+            Entity::IpAddress => "ip_address",
+            Entity::CryptoWallet => "crypto_wallet",
+            Entity::ApiKey => "api_key",
+            Entity::PrivateKey => "private_key",
+            Entity::Password => "password",
+        }
+    }
+
+    /// The entity with this stable name; the inverse of [`Entity::name`].
+    pub fn parse(name: &str) -> Option<Entity> {
+        Entity::ALL.iter().copied().find(|e| e.name() == name)
+    }
+
+    /// True for data about a person; false for secrets, which are about systems.
+    pub fn is_personal_data(self) -> bool {
+        match self {
+            Entity::CreditCard
+            | Entity::UsSsn
+            | Entity::Email
+            | Entity::Phone
+            | Entity::Iban
+            | Entity::IpAddress
+            | Entity::CryptoWallet => true,
+            Entity::ApiKey | Entity::PrivateKey | Entity::Password => false,
+        }
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+impl fmt::Display for Entity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One sensitive thing found in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Detection {
+    /// What was found.
+    pub entity: Entity,
+    /// Byte offset of the first byte, on a char boundary.
+    pub start: usize,
+    /// Byte offset one past the last byte, on a char boundary.
+    pub end: usize,
+}
+
+/// Built once per policy for the entities its rules ask for; immutable and Send + Sync.
+#[derive(Debug, Clone)]
+pub struct Detectors {
+    wanted: u16,
+    /// Present only when a secret entity is wanted, so personal-data-only policies never pay for
+    /// the automaton.
+    secrets: Option<secrets::Secrets>,
+}
+
+/// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
+const DIGIT_ENTITIES: [Entity; 6] = [
+    Entity::CreditCard,
+    Entity::UsSsn,
+    Entity::Phone,
+    Entity::Iban,
+    Entity::IpAddress,
+    Entity::CryptoWallet,
+];
+
+impl Detectors {
+    /// Builds detectors for the `wanted` entities; others are never searched for.
+    pub fn new(wanted: &[Entity]) -> Detectors {
+        let wanted = wanted.iter().fold(0u16, |acc, e| acc | e.bit());
+        let wants = |e: Entity| wanted & e.bit() != 0;
+        let secrets = secrets::Secrets::new(
+            wants(Entity::ApiKey),
+            wants(Entity::PrivateKey),
+            wants(Entity::Password),
+        );
+        Detectors { wanted, secrets }
+    }
+
+    fn wants(&self, entity: Entity) -> bool {
+        self.wanted & entity.bit() != 0
+    }
+
+    /// Appends every detection of a wanted entity, in order of start offset. Never panics, on any &str.
+    ///
+    /// A detection lying entirely inside a longer one is dropped (say, digits inside a private
+    /// key block or an IPv4 tail of an IPv6 address): the longer one already covers the text.
+    pub fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        let base = out.len();
+        let seen = Seen::of(text.as_bytes());
+        if seen.digit && DIGIT_ENTITIES.iter().any(|&e| self.wants(e)) {
+            self.scan_digits(text, out);
+        }
+        if seen.at && self.wants(Entity::Email) {
+            email::find(text, out);
+        }
+        if seen.colon && self.wants(Entity::IpAddress) {
+            ip::find_v6(text, out);
+        }
+        if let Some(secrets) = &self.secrets {
+            secrets.find(text, out);
+        }
+        if out.len() - base > 1 {
+            tidy(&mut out[base..]);
+            drop_contained(out, base);
+        }
+    }
+
+    /// Personal data mostly contains digits, and tweets mostly do not, so a fast search for the
+    /// next digit is the gate. Each word holding a digit is classified once, then skipped, which
+    /// keeps the scan linear even on long base64 blobs.
+    fn scan_digits(&self, text: &str, out: &mut Vec<Detection>) {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while let Some(d) = next_digit(b, i) {
+            let mut ws = d;
+            while ws > 0 && is_word(b[ws - 1]) {
+                ws -= 1;
+            }
+            let we = word_end(b, d);
+            let next = match self.classify_word(text, ws, d, we) {
+                Some(det) => {
+                    out.push(det);
+                    det.end.max(we)
+                }
+                None => we,
+            };
+            i = next;
+        }
+    }
+
+    /// `[ws, we)` is a whole word and `d` its first digit.
+    fn classify_word(&self, text: &str, ws: usize, d: usize, we: usize) -> Option<Detection> {
+        let b = text.as_bytes();
+        let word = &b[ws..we];
+        let hit = |entity, start, end| Some(Detection { entity, start, end });
+        if self.wants(Entity::CryptoWallet) && crypto::is_wallet(word) {
+            return hit(Entity::CryptoWallet, ws, we);
+        }
+        if self.wants(Entity::Iban)
+            && d == ws + 2
+            && let Some(end) = iban::at(b, ws, we)
+        {
+            return hit(Entity::Iban, ws, end);
+        }
+        if d != ws || !word.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        if self.wants(Entity::IpAddress)
+            && let Some(end) = ip::v4_at(b, ws, we)
+        {
+            return hit(Entity::IpAddress, ws, end);
+        }
+        if self.wants(Entity::CreditCard)
+            && let Some(end) = cards::at(b, ws, we)
+        {
+            return hit(Entity::CreditCard, ws, end);
+        }
+        if self.wants(Entity::UsSsn)
+            && let Some(end) = ssn::at(b, ws, we)
+        {
+            return hit(Entity::UsSsn, ws, end);
+        }
+        if self.wants(Entity::Phone)
+            && let Some((start, end)) = phone::at(text, ws, we)
+        {
+            return hit(Entity::Phone, start, end);
+        }
+        None
+    }
+}
+
+/// Which trigger bytes a text contains.
+struct Seen {
+    digit: bool,
+    at: bool,
+    colon: bool,
+}
+
+impl Seen {
+    /// One pass over the text, on a tweet a few nanoseconds, that lets most detectors skip the
+    /// text outright. Flags are kept per lane of a 16-byte block and merged at the end, which the
+    /// compiler turns into vector compares; folding into three plain bools measured five times
+    /// slower.
+    fn of(b: &[u8]) -> Seen {
+        let mut digit = [0u8; 16];
+        let mut at = [0u8; 16];
+        let mut colon = [0u8; 16];
+        let (blocks, rest) = b.as_chunks::<16>();
+        for block in blocks {
+            for (k, &c) in block.iter().enumerate() {
+                digit[k] |= u8::from(c.wrapping_sub(b'0') < 10);
+                at[k] |= u8::from(c == b'@');
+                colon[k] |= u8::from(c == b':');
+            }
+        }
+        let any = |lanes: [u8; 16]| lanes.iter().any(|&x| x != 0);
+        // The tail goes to separate flags: byte stores into the lanes right before the vector
+        // loads above would stall on store forwarding.
+        Seen {
+            digit: any(digit) || rest.iter().any(u8::is_ascii_digit),
+            at: any(at) || rest.contains(&b'@'),
+            colon: any(colon) || rest.contains(&b':'),
+        }
+    }
+}
+
+/// Sorts by start, longest first at equal starts, so containment can be checked in one sweep.
+fn tidy(dets: &mut [Detection]) {
+    dets.sort_unstable_by(|a, b| {
+        a.start.cmp(&b.start).then(b.end.cmp(&a.end)).then(a.entity.cmp(&b.entity))
+    });
+}
+
+/// Removes detections strictly inside an earlier, longer one, and exact duplicates. Two entities
+/// claiming the very same span are both kept: neither explains the other.
+fn drop_contained(out: &mut Vec<Detection>, base: usize) {
+    let mut kept = base;
+    let mut outer: Option<Detection> = None;
+    for r in base..out.len() {
+        let d = out[r];
+        if let Some(o) = outer
+            && d.end <= o.end
+            && (d.start, d.end) != (o.start, o.end)
+        {
+            continue;
+        }
+        if kept > base && out[kept - 1] == d {
+            continue;
+        }
+        if outer.is_none_or(|o| d.end > o.end) {
+            outer = Some(d);
+        }
+        out[kept] = d;
+        kept += 1;
+    }
+    out.truncate(kept);
+}
+
+/// Word bytes for boundary checks: identifiers and numbers never start or end inside one.
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// End of the word containing `i`.
+fn word_end(b: &[u8], i: usize) -> usize {
+    let mut e = i;
+    while e < b.len() && is_word(b[e]) {
+        e += 1;
+    }
+    e
+}
+
+/// End of the digit run starting at `i`.
+fn digits_end(b: &[u8], i: usize) -> usize {
+    let mut e = i;
+    while e < b.len() && b[e].is_ascii_digit() {
+        e += 1;
+    }
+    e
+}
+
+/// Position of the next `needle` byte at or after `from`; vectorised like [`next_digit`], and on
+/// tweets several times faster than `str::find(char)`, which pays for UTF-8 generality.
+fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {
+    let mut i = from;
+    while let Some(block) = b.get(i..i + 16) {
+        if block.iter().fold(false, |acc, &c| acc | (c == needle)) {
+            break;
+        }
+        i += 16;
+    }
+    b.get(i..)?.iter().position(|&c| c == needle).map(|p| p + i)
+}
+
+/// Position of the next ASCII digit at or after `from`. Whole 16-byte blocks are tested without
+/// early exit so the compiler can turn the test into a few vector instructions; this is the
+/// hottest loop of the module.
+fn next_digit(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(block) = b.get(i..i + 16) {
+        let any = block.iter().fold(false, |acc, &c| acc | (c.wrapping_sub(b'0') < 10));
+        if any {
+            break;
+        }
+        i += 16;
+    }
+    b.get(i..)?.iter().position(u8::is_ascii_digit).map(|p| p + i)
+}

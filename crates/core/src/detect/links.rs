@@ -1,0 +1,373 @@
+//! Links in post text, with or without a scheme, and the host helpers link rules need
+//! (domain matching, URL shortener recognition).
+//!
+//! `linkify` finds where a link starts and ends (it knows about trailing punctuation and
+//! balanced parentheses). Links with a scheme are taken as they are. Links without one are
+//! guesses, and "unbelievable.Tonight", "main.rs" or "it.is" are not links, so a bare host must
+//! start with "www.", be a known shortener, or end in a real top-level domain written in one case;
+//! two-letter domains that are also English words or file extensions need a path as well.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use linkify::{LinkFinder, LinkKind};
+
+use super::find_byte;
+
+/// A link found in a text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Link {
+    /// Byte offset of the first byte, on a char boundary.
+    pub start: usize,
+    /// Byte offset one past the last byte, on a char boundary.
+    pub end: usize,
+    /// lowercased host without a trailing dot; for raw IP links the IP text
+    pub host: String,
+    /// True when the host is an IPv4 or IPv6 address rather than a name.
+    pub is_ip: bool,
+}
+
+/// Appends the links (with or without scheme: "https://x.com/a", "www.acme.example", "bit.ly/3xyz", "http://192.168.0.1/x") found in text.
+///
+/// Links are appended in order of start offset. IPv6 hosts must be bracketed ("http://[::1]/").
+pub fn find_links(text: &str, out: &mut Vec<Link>) {
+    if !might_have_link(text) {
+        return;
+    }
+    let base = out.len();
+    let mut finder = LinkFinder::new();
+    finder.kinds(&[LinkKind::Url]).url_must_have_scheme(false);
+    for link in finder.links(text) {
+        if let Some(found) = accept(link.as_str(), link.start(), link.end()) {
+            out.push(found);
+        }
+    }
+    bracketed_ipv6(text, out, base);
+}
+
+/// The common case is a post without links. A link needs "://", a dot before a letter (a
+/// domain label) or a dotted quad (a raw IPv4 host); a dot before a digit is usually a price or a
+/// decimal, which would otherwise send every "$49.99" through the full scanner.
+fn might_have_link(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut from = 0;
+    while let Some(dot) = find_byte(b, from, b'.') {
+        match b.get(dot + 1) {
+            Some(&c) if c.is_ascii_alphabetic() || c >= 0x80 => return true,
+            Some(c) if c.is_ascii_digit() && in_dotted_quad(b, dot) => return true,
+            _ => {}
+        }
+        from = dot + 1;
+    }
+    text.contains("://")
+}
+
+fn in_dotted_quad(b: &[u8], dot: usize) -> bool {
+    let numeric = |c: &u8| c.is_ascii_digit() || *c == b'.';
+    let before = b[..dot].iter().rev().take_while(|c| numeric(c)).filter(|&&c| c == b'.').count();
+    let after = b[dot + 1..].iter().take_while(|c| numeric(c)).filter(|&&c| c == b'.').count();
+    before + after >= 2
+}
+
+fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
+    let (has_scheme, rest) = match link.find("://") {
+        Some(i)
+            if i > 0
+                && link[..i].bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c)) =>
+        {
+            (true, &link[i + 3..])
+        }
+        _ => (false, link),
+    };
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let raw = authority.split(':').next().unwrap_or(authority).trim_end_matches('.');
+    if raw.is_empty() {
+        return None;
+    }
+    let is_ip = raw.parse::<Ipv4Addr>().is_ok();
+    let has_more = rest.len() > raw.len();
+    if !has_scheme {
+        let plausible = if is_ip { has_more } else { plausible_bare_host(raw, has_more) };
+        if !plausible {
+            return None;
+        }
+    }
+    Some(Link { start, end, host: raw.to_lowercase(), is_ip })
+}
+
+fn plausible_bare_host(raw: &str, has_path: bool) -> bool {
+    let host = raw.to_ascii_lowercase();
+    if host.starts_with("www.") || is_shortener(&host) {
+        return true;
+    }
+    let Some((_, tld)) = raw.rsplit_once('.') else { return false };
+    let one_case = tld.bytes().all(|c| c.is_ascii_lowercase())
+        || tld.bytes().all(|c| c.is_ascii_uppercase() || c == b'-' || c.is_ascii_digit());
+    if !one_case {
+        return false;
+    }
+    let tld = tld.to_ascii_lowercase();
+    if tld.starts_with("xn--") {
+        return true;
+    }
+    if tld.len() == 2 {
+        return COUNTRY_TLDS.binary_search(&tld.as_str()).is_ok()
+            && (has_path || AMBIGUOUS_COUNTRY_TLDS.binary_search(&tld.as_str()).is_err());
+    }
+    GENERIC_TLDS.binary_search(&tld.as_str()).is_ok()
+}
+
+/// linkify does not parse "scheme://[v6 address]"; such links are rare but worth a rule, since raw
+/// IP links dodge domain allow-lists.
+fn bracketed_ipv6(text: &str, out: &mut Vec<Link>, base: usize) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    let mut added = false;
+    while let Some(p) = text.get(from..).and_then(|rest| rest.find("://[")) {
+        let sep = from + p;
+        from = sep + 4;
+        let mut start = sep;
+        while start > 0 && (b[start - 1].is_ascii_alphanumeric() || b"+-.".contains(&b[start - 1]))
+        {
+            start -= 1;
+        }
+        while start < sep && !b[start].is_ascii_alphabetic() {
+            start += 1;
+        }
+        let inner_start = sep + 4;
+        let Some(close) = b[inner_start..].iter().take(64).position(|&c| c == b']') else {
+            continue;
+        };
+        let inner = &text[inner_start..inner_start + close];
+        let addr = inner.split('%').next().unwrap_or(inner);
+        if start == sep || addr.parse::<Ipv6Addr>().is_err() {
+            continue;
+        }
+        let after = inner_start + close + 1;
+        let mut end = after;
+        while end < b.len() && b[end].is_ascii_graphic() && !b"<>\"`".contains(&b[end]) {
+            end += 1;
+        }
+        while end > after && b".,;:!?)'".contains(&b[end - 1]) {
+            end -= 1;
+        }
+        // linkify may have found a piece of this link (an IPv4 tail, say).
+        let mut k = base;
+        while k < out.len() {
+            if out[k].end <= start || out[k].start >= end {
+                k += 1;
+            } else {
+                out.remove(k);
+            }
+        }
+        out.push(Link { start, end, host: addr.to_ascii_lowercase(), is_ip: true });
+        added = true;
+        from = end;
+    }
+    if added {
+        out[base..].sort_by_key(|l| l.start);
+    }
+}
+
+/// True when host is `domain` or a subdomain of it ("a.b.example" matches "b.example"; "notb.example" does not).
+///
+/// Comparison ignores ASCII case and a trailing dot on either side. An empty domain matches
+/// nothing.
+pub fn host_matches(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').as_bytes();
+    let domain = domain.trim_end_matches('.').as_bytes();
+    if domain.is_empty() || host.len() < domain.len() {
+        return false;
+    }
+    let (head, tail) = host.split_at(host.len() - domain.len());
+    tail.eq_ignore_ascii_case(domain) && (head.is_empty() || head.ends_with(b"."))
+}
+
+/// True for well-known URL shorteners (bit.ly, t.co, tinyurl.com, goo.gl, ow.ly, is.gd, buff.ly, rebrand.ly, cutt.ly, tiny.cc, rb.gy, lnkd.in, dlvr.it, trib.al, shorturl.at, ... a list of ~25).
+///
+/// Subdomains count ("www.tinyurl.com"). First-party shorteners that can only point at their
+/// owner's site (youtu.be, amzn.to) are not listed: they hide nothing.
+pub fn is_shortener(host: &str) -> bool {
+    SHORTENERS.iter().any(|s| host_matches(host, s))
+}
+
+/// Services that redirect to an arbitrary URL chosen by whoever made the link.
+const SHORTENERS: &[&str] = &[
+    "adf.ly",
+    "bit.do",
+    "bit.ly",
+    "bl.ink",
+    "buff.ly",
+    "cutt.ly",
+    "dlvr.it",
+    "goo.gl",
+    "ift.tt",
+    "is.gd",
+    "j.mp",
+    "lnkd.in",
+    "ow.ly",
+    "rb.gy",
+    "rebrand.ly",
+    "s.id",
+    "shorte.st",
+    "shorturl.at",
+    "soo.gd",
+    "surl.li",
+    "t.co",
+    "t.ly",
+    "tiny.cc",
+    "tinyurl.com",
+    "trib.al",
+    "v.gd",
+];
+
+/// Country-code top-level domains (sorted, for binary search).
+const COUNTRY_TLDS: &[&str] = &[
+    "ac", "ad", "ae", "af", "ag", "ai", "al", "am", "ao", "aq", "ar", "as", "at", "au", "aw", "ax",
+    "az", "ba", "bb", "bd", "be", "bf", "bg", "bh", "bi", "bj", "bm", "bn", "bo", "br", "bs", "bt",
+    "bw", "by", "bz", "ca", "cc", "cd", "cf", "cg", "ch", "ci", "ck", "cl", "cm", "cn", "co", "cr",
+    "cu", "cv", "cw", "cx", "cy", "cz", "de", "dj", "dk", "dm", "do", "dz", "ec", "ee", "eg", "er",
+    "es", "et", "eu", "fi", "fj", "fk", "fm", "fo", "fr", "ga", "gd", "ge", "gf", "gg", "gh", "gi",
+    "gl", "gm", "gn", "gp", "gq", "gr", "gs", "gt", "gu", "gw", "gy", "hk", "hm", "hn", "hr", "ht",
+    "hu", "id", "ie", "il", "im", "in", "io", "iq", "ir", "is", "it", "je", "jm", "jo", "jp", "ke",
+    "kg", "kh", "ki", "km", "kn", "kp", "kr", "kw", "ky", "kz", "la", "lb", "lc", "li", "lk", "lr",
+    "ls", "lt", "lu", "lv", "ly", "ma", "mc", "md", "me", "mg", "mh", "mk", "ml", "mm", "mn", "mo",
+    "mp", "mq", "mr", "ms", "mt", "mu", "mv", "mw", "mx", "my", "mz", "na", "nc", "ne", "nf", "ng",
+    "ni", "nl", "no", "np", "nr", "nu", "nz", "om", "pa", "pe", "pf", "pg", "ph", "pk", "pl", "pm",
+    "pn", "pr", "ps", "pt", "pw", "py", "qa", "re", "ro", "rs", "ru", "rw", "sa", "sb", "sc", "sd",
+    "se", "sg", "sh", "si", "sk", "sl", "sm", "sn", "so", "sr", "ss", "st", "sv", "sx", "sy", "sz",
+    "tc", "td", "tf", "tg", "th", "tj", "tk", "tl", "tm", "tn", "to", "tr", "tt", "tv", "tw", "tz",
+    "ua", "ug", "uk", "us", "uy", "uz", "va", "vc", "ve", "vg", "vi", "vn", "vu", "wf", "ws", "ye",
+    "yt", "za", "zm", "zw",
+];
+
+/// Country codes that are also English words or source-file extensions ("it.is", "main.rs",
+/// "README.md"): without a path they are more likely text than a link (sorted).
+const AMBIGUOUS_COUNTRY_TLDS: &[&str] = &[
+    "am", "as", "at", "be", "by", "cc", "do", "in", "is", "it", "md", "me", "mk", "ml", "my", "no",
+    "pl", "pm", "ps", "py", "rs", "sh", "so", "to", "us",
+];
+
+/// Generic top-level domains common in links (sorted). English words that often follow a
+/// missing space after a full stop ("life", "world", "today") are left out on purpose.
+const GENERIC_TLDS: &[&str] = &[
+    "aero", "app", "asia", "biz", "blog", "cat", "cloud", "com", "coop", "dev", "edu", "gov",
+    "guru", "icu", "info", "int", "jobs", "mil", "mobi", "museum", "name", "net", "ninja", "onion",
+    "online", "org", "pro", "site", "store", "tech", "tel", "travel", "website", "wiki", "xyz",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::{
+        AMBIGUOUS_COUNTRY_TLDS, COUNTRY_TLDS, GENERIC_TLDS, Link, find_links, host_matches,
+        is_shortener,
+    };
+
+    fn links(text: &str) -> String {
+        let mut out = Vec::new();
+        find_links(text, &mut out);
+        out.iter()
+            .map(|Link { start, end, host, is_ip }| {
+                let ip = if *is_ip { " ip" } else { "" };
+                format!("{start}..{end} {:?} host={host}{ip}", &text[*start..*end])
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn tables_are_sorted() {
+        for table in [COUNTRY_TLDS, AMBIGUOUS_COUNTRY_TLDS, GENERIC_TLDS] {
+            assert!(table.windows(2).all(|w| w[0] < w[1]), "{table:?}");
+        }
+    }
+
+    #[test]
+    fn finds_links_with_and_without_scheme() {
+        let cases = [
+            ("see https://x.com/a now", r#"4..19 "https://x.com/a" host=x.com"#),
+            ("www.acme.example rocks", r#"0..16 "www.acme.example" host=www.acme.example"#),
+            ("short: bit.ly/3xyz.", r#"7..18 "bit.ly/3xyz" host=bit.ly"#),
+            ("http://192.168.0.1/x", r#"0..20 "http://192.168.0.1/x" host=192.168.0.1 ip"#),
+            (
+                "(http://user:pw@Example.COM.:8080/p?q=1#f)",
+                r#"1..41 "http://user:pw@Example.COM.:8080/p?q=1#f" host=example.com"#,
+            ),
+            (
+                "visit acme.com, or ACME.ORG.",
+                "6..14 \"acme.com\" host=acme.com\n19..27 \"ACME.ORG\" host=acme.org",
+            ),
+            ("docs.rs/regex", r#"0..13 "docs.rs/regex" host=docs.rs"#),
+            ("t.me/channel", r#"0..12 "t.me/channel" host=t.me"#),
+            ("10.0.0.1/admin", r#"0..14 "10.0.0.1/admin" host=10.0.0.1 ip"#),
+            (
+                "go http://[2001:DB8::1]:80/x.",
+                r#"3..28 "http://[2001:DB8::1]:80/x" host=2001:db8::1 ip"#,
+            ),
+            (
+                "tinyurl.com/abc and goo.gl",
+                "0..15 \"tinyurl.com/abc\" host=tinyurl.com\n20..26 \"goo.gl\" host=goo.gl",
+            ),
+            ("münchen.de", r#"0..11 "münchen.de" host=münchen.de"#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(links(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ignores_text_that_is_not_a_link() {
+        let cases = [
+            "@user @user Can't believe what the ref did tonight, unbelievable. URL",
+            "unbelievable.Tonight we ride",
+            "edit main.rs and README.md",
+            "i think it.is over",
+            "e.g. this, i.e. that, a.m. and U.S.",
+            "version 1.2.3.4 shipped",
+            "john@example.com",
+            "node.js and file.txt",
+            "3.14159 is pi",
+        ];
+        for text in cases {
+            assert_eq!(links(text), "", "{text}");
+        }
+    }
+
+    #[test]
+    fn appends_after_existing_links() {
+        let earlier = Link { start: 0, end: 30, host: "earlier.example".into(), is_ip: false };
+        let mut out = vec![earlier.clone()];
+        find_links("x https://[::ffff:10.0.0.1]/y and www.acme.example", &mut out);
+        let hosts: Vec<_> = out.iter().map(|l| (l.start, l.host.as_str(), l.is_ip)).collect();
+        assert_eq!(
+            hosts,
+            [
+                (0, "earlier.example", false),
+                (2, "::ffff:10.0.0.1", true),
+                (34, "www.acme.example", false)
+            ]
+        );
+        assert_eq!(out[0], earlier);
+    }
+
+    #[test]
+    fn host_matching() {
+        assert!(host_matches("b.example", "b.example"));
+        assert!(host_matches("a.b.example", "b.example"));
+        assert!(host_matches("A.B.Example.", "b.example"));
+        assert!(!host_matches("notb.example", "b.example"));
+        assert!(!host_matches("b.example", "a.b.example"));
+        assert!(!host_matches("b.example", ""));
+        assert!(!host_matches("ü.example", "xample"));
+    }
+
+    #[test]
+    fn shorteners() {
+        for host in ["bit.ly", "t.co", "www.tinyurl.com", "goo.gl", "is.gd", "rb.gy", "lnkd.in"] {
+            assert!(is_shortener(host), "{host}");
+        }
+        for host in ["example.com", "notbit.ly", "youtu.be", "co"] {
+            assert!(!is_shortener(host), "{host}");
+        }
+    }
+}

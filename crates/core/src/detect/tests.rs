@@ -1,0 +1,230 @@
+//! Tests across detectors: the shared rendering helper, the public API contract, mixed posts and
+//! property tests for panics and span validity. Detector-specific tables live next to each
+//! detector.
+
+use proptest::prelude::*;
+
+use super::{Detection, Detectors, Entity, Link, find_links};
+
+/// Renders the detections of `entities` in `text`, one per line: `kind start..end "text"`.
+pub(super) fn detect(entities: &[Entity], text: &str) -> String {
+    let mut out = Vec::new();
+    Detectors::new(entities).find(text, &mut out);
+    out.iter()
+        .map(|d| format!("{} {}..{} {:?}", d.entity.name(), d.start, d.end, &text[d.start..d.end]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn names_round_trip() {
+    assert_eq!(Entity::ALL.len(), 10);
+    for &e in Entity::ALL {
+        assert_eq!(Entity::parse(e.name()), Some(e));
+        assert_eq!(e.to_string(), e.name());
+    }
+    assert_eq!(Entity::parse("credit-card"), None);
+    assert_eq!(Entity::parse(""), None);
+    let personal: Vec<_> =
+        Entity::ALL.iter().filter(|e| e.is_personal_data()).map(|e| e.name()).collect();
+    assert_eq!(
+        personal,
+        ["credit_card", "us_ssn", "email", "phone", "iban", "ip_address", "crypto_wallet"]
+    );
+}
+
+#[test]
+fn detectors_are_shareable() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Detectors>();
+    assert_send_sync::<Detection>();
+    assert_send_sync::<Link>();
+}
+
+#[test]
+fn only_wanted_entities_are_reported() {
+    let text = "mail jane@example.com or call +44 20 7946 0958";
+    assert_eq!(detect(&[Entity::Email], text), r#"email 5..21 "jane@example.com""#);
+    assert_eq!(detect(&[Entity::Phone], text), r#"phone 30..46 "+44 20 7946 0958""#);
+    assert_eq!(detect(&[], text), "");
+}
+
+#[test]
+fn appends_after_existing_detections() {
+    let mut out = vec![Detection { entity: Entity::Password, start: 99, end: 100 }];
+    Detectors::new(Entity::ALL).find("a@example.com", &mut out);
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].start, 99);
+    assert_eq!(out[1], Detection { entity: Entity::Email, start: 0, end: 13 });
+}
+
+#[test]
+fn ordinary_posts_have_no_detections() {
+    let posts = [
+        "@user @user Can't believe what the ref did tonight, unbelievable. URL",
+        "RT @news: 3 dead, 12 injured after storm hits coast at 12:30:45 on 2024-01-15 URL",
+        "Tickets $49.99 (was $1,299.00), 50% off until 01/15/2024! #sale",
+        "Upgraded to v1.2.3.4 and then 10.2.3.4.5, order #12345678901234567 still stuck",
+        "Score 2-1, 3:2 on aggregate; 1000000 views in 24h; call it 4155550132 times",
+        "forgot my password again, the password reset link is broken and the password is required",
+        "xoxo love you all, see you at 7pm. Password? nope",
+        "Tracking 4111 1111 1111 1112 and 1234567812345670 and 123-45-6789",
+        "Meet at 5.30pm, room 101; the answer is 42. e.g. this, i.e. that",
+        "日本語のツイート 😀 with émojis and 12:30 💯",
+    ];
+    let detectors = Detectors::new(Entity::ALL);
+    for post in posts {
+        let mut out = Vec::new();
+        detectors.find(post, &mut out);
+        assert_eq!(out, [], "{post}");
+        let mut links = Vec::new();
+        find_links(post, &mut links);
+        assert_eq!(links, [], "{post}");
+    }
+}
+
+#[test]
+fn mixed_post_is_reported_in_order() {
+    let text = "DM me at jane@example.com or +1 (415) 555-0132, card 4111-1111-1111-1111, \
+                ip 10.0.0.1, pay 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa, key AKIAIOSFODNN7EXAMPLE, \
+                password: hunter2";
+    let want = [
+        r#"email 9..25 "jane@example.com""#,
+        r#"phone 29..46 "+1 (415) 555-0132""#,
+        r#"credit_card 53..72 "4111-1111-1111-1111""#,
+        r#"ip_address 77..85 "10.0.0.1""#,
+        r#"crypto_wallet 91..125 "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa""#,
+        r#"api_key 131..151 "AKIAIOSFODNN7EXAMPLE""#,
+        r#"password 153..170 "password: hunter2""#,
+    ];
+    assert_eq!(detect(Entity::ALL, text), want.join("\n"));
+}
+
+#[test]
+fn contained_detections_are_dropped() {
+    // The IPv4 tail of an IPv6 address, and a card number inside a private key block.
+    assert_eq!(detect(Entity::ALL, "::ffff:192.0.2.1"), r#"ip_address 0..16 "::ffff:192.0.2.1""#);
+    let pem = "-----BEGIN PRIVATE KEY-----\n4111111111111111\n-----END PRIVATE KEY-----";
+    assert_eq!(detect(Entity::ALL, pem).lines().count(), 1);
+}
+
+/// Fragments that push inputs into the interesting paths (validators, boundaries, multi-byte
+/// characters next to ASCII structure).
+const FRAGMENTS: &[&str] = &[
+    "4111",
+    "1111",
+    " ",
+    "-",
+    ".",
+    ":",
+    "::",
+    "+",
+    "+44",
+    "+1",
+    "(",
+    ")",
+    "@",
+    "example.com",
+    "0",
+    "9",
+    "12",
+    "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+    "bc1q",
+    "0x",
+    "GB82",
+    "WEST",
+    "AKIA",
+    "ghp_",
+    "xoxb-",
+    "sk-",
+    "eyJ",
+    "password: ",
+    "pwd is ",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "http://",
+    "www.",
+    "bit.ly/",
+    "[",
+    "]",
+    "é",
+    "日",
+    "😀",
+    "\0",
+    "\n",
+    "'",
+    "\"",
+    "fe80",
+    "192.168.0.1",
+    "536-22-8145",
+    "ssn ",
+    "=",
+    "/",
+    "%",
+    "_",
+];
+
+fn fragment_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => prop::sample::select(FRAGMENTS).prop_map(str::to_owned),
+        1 => any::<char>().prop_map(String::from),
+        1 => "[0-9A-Za-z]{1,8}",
+    ];
+    prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+}
+
+fn check_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) {
+    let mut last_start = 0;
+    for (start, end) in spans {
+        assert!(start < end && end <= text.len(), "{start}..{end} in {text:?}");
+        assert!(
+            text.is_char_boundary(start) && text.is_char_boundary(end),
+            "{start}..{end} in {text:?}"
+        );
+        assert!(start >= last_start, "out of order in {text:?}");
+        last_start = start;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn find_never_panics_and_spans_are_valid(text in any::<String>()) {
+        let mut out = Vec::new();
+        Detectors::new(Entity::ALL).find(&text, &mut out);
+        check_spans(&text, out.iter().map(|d| (d.start, d.end)));
+    }
+
+    #[test]
+    fn find_on_structured_text(text in fragment_text()) {
+        let mut out = Vec::new();
+        Detectors::new(Entity::ALL).find(&text, &mut out);
+        check_spans(&text, out.iter().map(|d| (d.start, d.end)));
+    }
+
+    #[test]
+    fn find_links_never_panics_and_spans_are_valid(text in any::<String>()) {
+        let mut out = Vec::new();
+        find_links(&text, &mut out);
+        check_spans(&text, out.iter().map(|l| (l.start, l.end)));
+    }
+
+    #[test]
+    fn find_links_on_structured_text(text in fragment_text()) {
+        let mut out = Vec::new();
+        find_links(&text, &mut out);
+        check_spans(&text, out.iter().map(|l| (l.start, l.end)));
+        for link in &out {
+            prop_assert!(!link.host.is_empty());
+            prop_assert!(!link.host.ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn phone_like_text_never_panics(text in "[+(]?[0-9]{1,4}([ .()-]{1,2}[0-9]{1,5}){0,6}") {
+        let mut out = Vec::new();
+        Detectors::new(Entity::ALL).find(&text, &mut out);
+        check_spans(&text, out.iter().map(|d| (d.start, d.end)));
+    }
+}
