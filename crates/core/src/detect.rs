@@ -11,8 +11,9 @@
 //! numbers or `@mentions` makes policies useless, so every candidate is validated for real
 //! (Luhn and issuer ranges, SSA allocation rules, libphonenumber metadata, IBAN mod-97, Base58Check
 //! and bech32 checksums, known token shapes). The way out is the same everywhere: a cheap
-//! byte-level scan finds the rare places worth a look (digits, `@`, `:`, a few secret prefixes
-//! through one Aho-Corasick automaton) and only those are handed to the expensive validators.
+//! byte-level scan finds the rare places worth a look (digits, `@`, `:`, and a few secret
+//! prefixes through aho-corasick's SIMD multi-pattern searcher) and only those are handed to the
+//! expensive validators.
 //!
 //! Offsets are byte offsets into the text and always fall on char boundaries, because every
 //! detection starts and ends next to an ASCII byte or at the ends of the text.
@@ -137,7 +138,7 @@ pub struct Detection {
 pub struct Detectors {
     wanted: u16,
     /// Present only when a secret entity is wanted, so personal-data-only policies never pay for
-    /// the automaton.
+    /// the prefix search.
     secrets: Option<secrets::Secrets>,
 }
 

@@ -189,6 +189,9 @@ pub struct Rule {
     pub unless: Vec<String>,
     /// A term file of exceptions.
     pub unless_file: Option<Located<String>>,
+    /// Plain words for what the rule matches, used by `explain` instead of the generated
+    /// wording (for patterns people cannot read).
+    pub describe: Option<String>,
     /// Where the rule's `[[rule]]` header is.
     pub at: Position,
 }

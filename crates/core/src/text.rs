@@ -44,9 +44,8 @@
 //! other than `$ @ ! | ' #`) that contains at least one letter:
 //! `0→o 1→i 3→e 4→a 5→s 7→t 8→b 9→g`; `$→s` before a letter or ending a run
 //! after a letter, but never next to a digit (`$hit`, `a$$`, but `US$5` is
-//! `us 5`);
-//! `@→a` after a letter (`b@stard`); `!→i` and `|→l` between letters
-//! (`sh!t`). Tokens of digits only stay numbers (`2024`, `5318008`), and so
+//! `us 5`); `@→a` after a letter (`b@stard`); `!→i` and `|→l` between
+//! letters (`sh!t`). Tokens of digits only stay numbers (`2024`, `5318008`), and so
 //! do numbers with an ordinal or unit suffix (`1st`, `2nd`, `80s`, `4k`,
 //! `1080p`, `3d`, `10x`, `5m`). A symbol that is not read as a letter is
 //! punctuation and splits the token: `sh1t!2024` is `shit 2024`.
@@ -54,8 +53,9 @@
 //! ## 3. Words
 //!
 //! Words are runs of Unicode letters, digits and (non-accent) combining marks
-//! after steps 1–2. Everything else is a separator; a run of separators is a
-//! single word break.
+//! after steps 1–2. Everything else (spaces, punctuation, emoji, control
+//! characters such as NUL, CR and LF) is a separator; a run of separators is
+//! a single word break.
 //!
 //! - Apostrophes (`'`, `’`, `ʼ`) between two word characters are **removed and
 //!   join the word**: `don't` is the one word `dont`, so the terms `don't` and
@@ -119,10 +119,15 @@
 //!
 //! # Performance
 //!
-//! The automaton is a DFA with byte classes when its transition table is
-//! estimated at 32 MiB or less (about 100,000 terms of ordinary words), and a
-//! contiguous NFA above that. A check allocates nothing once its [`Scratch`]
-//! has grown to the size of the largest post seen.
+//! Plain ASCII words, most of a typical post, are written to the skeleton
+//! straight from the bytes; everything else takes a general path, with a
+//! per-[`Scratch`] cache of non-ASCII characters' folds. The automaton is a
+//! contiguous NFA with byte classes (dense near the root), searched by
+//! anchored walks from the positions where a match may start, which die
+//! within a few bytes in ordinary text. A walk is bounded by the longest term,
+//! so a check costs at most (words in the post) × (longest term's normalized
+//! length). A check allocates nothing once its [`Scratch`] has grown to the
+//! size of the largest post seen.
 
 mod normalize;
 mod terms;
@@ -222,10 +227,16 @@ pub struct TermMatch {
 
 /// Reusable buffers, so that a check allocates nothing in steady state. Keep
 /// one per thread.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Scratch {
     norm: Normalized,
     detail: Vec<normalize::Info>,
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch").finish_non_exhaustive()
+    }
 }
 
 impl Scratch {

@@ -44,33 +44,30 @@ fn the_core_depends_on_nothing_that_does_io() {
 }
 
 #[test]
-fn the_built_in_policy_embeds_every_term_file_of_its_folder() {
+fn the_built_in_policy_embeds_every_file_of_its_folder_as_it_is() {
     let folder = root().join("crates/core/default-policy");
     let mut on_disk = Vec::new();
-    rust_like_files(&folder, &folder, &mut on_disk);
+    files_below(&folder, &folder, &mut on_disk);
     on_disk.sort();
-    let mut embedded: Vec<String> = lifeguard_core_term_files();
+    let mut embedded: Vec<(String, String)> = lifeguard_core::default_policy::TERM_FILES
+        .iter()
+        .map(|(path, contents)| ((*path).to_owned(), (*contents).to_owned()))
+        .collect();
+    embedded.push(("policy.md".to_owned(), lifeguard_core::default_policy::POLICY.to_owned()));
     embedded.sort();
-    assert_eq!(embedded, on_disk, "crates/core/src/default_policy.rs must list every file next to policy.md");
+    let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&embedded), names(&on_disk), "crates/core/src/default_policy.rs must list every file of the folder");
+    assert!(embedded == on_disk, "the embedded policy differs from the folder");
 }
 
-fn rust_like_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
+fn files_below(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            rust_like_files(base, &path, out);
-        } else if path.file_name().is_some_and(|n| n != "policy.md") {
-            out.push(path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
+            files_below(base, &path, out);
+        } else {
+            let relative = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+            out.push((relative, fs::read_to_string(&path).unwrap()));
         }
     }
-}
-
-fn lifeguard_core_term_files() -> Vec<String> {
-    let source = fs::read_to_string(root().join("crates/core/src/default_policy.rs")).unwrap();
-    source
-        .split("(\"")
-        .skip(1)
-        .filter_map(|rest| rest.split('"').next())
-        .map(str::to_owned)
-        .collect()
 }

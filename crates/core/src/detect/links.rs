@@ -28,7 +28,7 @@ pub struct Link {
 
 /// Appends the links (with or without scheme: "https://x.com/a", "www.acme.example", "bit.ly/3xyz", "http://192.168.0.1/x") found in text.
 ///
-/// Links are appended in order of start offset. IPv6 hosts must be bracketed ("http://[::1]/").
+/// Links are appended in order of start offset. IPv6 hosts must be bracketed (`http://[::1]/`).
 pub fn find_links(text: &str, out: &mut Vec<Link>) {
     if !might_have_link(text) {
         return;

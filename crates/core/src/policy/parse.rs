@@ -389,6 +389,7 @@ impl<'a> DocParser<'a> {
             matcher,
             unless: raw.unless,
             unless_file,
+            describe: raw.describe.map(|d| d.into_inner().trim().to_owned()).filter(|d| !d.is_empty()),
             at: self.lines.position(header),
         });
     }
@@ -619,6 +620,7 @@ struct RawRule {
     #[serde(default)]
     unless: Vec<String>,
     unless_file: Option<Spanned<String>>,
+    describe: Option<Spanned<String>>,
     terms: Option<Vec<String>>,
     terms_file: Option<Spanned<String>>,
     regex: Option<Spanned<String>>,

@@ -66,6 +66,7 @@ pub fn explain(policy: &Policy) -> String {
 pub fn sentence(rule: &Rule) -> String {
     let subject = subject(rule);
     let what = match &rule.matcher {
+        _ if rule.describe.is_some() => format!(" {}", rule.describe.as_deref().unwrap_or_default()),
         Matcher::Terms(source) => format!(" that use {}", terms(source, "or")),
         Matcher::Regex(pattern) => format!(" that match the pattern `{}`", pattern.value),
         Matcher::Proximity { first, second, within, ordered } => {

@@ -65,7 +65,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:42:14: term file `missing.txt` not found next to the policy
     p.md:46:6: rule id `W-3` is already used
     p.md:53:1: rule `W-4` has more than one way of matching (terms, regex): split it into one rule each
-    p.md:69:1: unknown field `colour`, expected one of `id`, `category`, `severity`, `action`, `message`, `kinds`, `authors`, `platforms`, `unless`, `unless_file`, `terms`, `terms_file`, `regex`, `proximity`, `detect`, `links`, `disclosure`, `always`
+    p.md:69:1: unknown field `colour`, expected one of `id`, `category`, `severity`, `action`, `message`, `kinds`, `authors`, `platforms`, `unless`, `unless_file`, `describe`, `terms`, `terms_file`, `regex`, `proximity`, `detect`, `links`, `disclosure`, `always`
     p.md:77:14: term file `../etc/passwd` must be a relative path inside the policy's folder
     p.md:86:10: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
     p.md:94:55: `within` must be from 1 to 1000 words

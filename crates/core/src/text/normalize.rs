@@ -92,12 +92,9 @@ impl Folded {
     const LONG: u8 = u8::MAX;
 }
 
-/// A match may start at this skeleton character.
-pub(super) const START_OK: u8 = 1;
-/// A match may end after this skeleton character.
-pub(super) const END_OK: u8 = 2;
-/// The character is a letter, so its run length is compared leniently.
-pub(super) const LETTER: u8 = 4;
+/// `Info::flags`: the character is a letter, so its run length is compared
+/// leniently.
+pub(super) const LETTER: u8 = 1;
 
 /// What the verifier needs to know about one skeleton byte. Every byte of a
 /// multi-byte character carries the same copy.
@@ -253,7 +250,7 @@ impl Normalized {
             }
         }
         out.truncate(to - skel_from);
-        out.drain(..from - skel_from);
+        out.drain(..(from - skel_from).min(out.len()));
     }
 
     /// Writes the normalized words (runs not collapsed), one space apart.
@@ -345,7 +342,10 @@ impl Normalized {
     /// cached, and comes back as [`Folded::LONG`].
     fn fold_cached(&mut self, c: char) -> Folded {
         if self.cache.is_empty() {
-            self.cache.resize(Folded::SLOTS, Folded { key: '\0', len: 0, units: [('\0', Class::Sep); 2] });
+            self.cache.resize(
+                Folded::SLOTS,
+                Folded { key: '\0', len: 0, units: [('\0', Class::Sep); 2] },
+            );
         }
         let slot = c as usize % Folded::SLOTS;
         if self.cache[slot].key == c {
@@ -547,14 +547,10 @@ impl Normalized {
         let mut last = usize::MAX;
         let mut last_ch = '\0';
         let mut mergeable = false;
-        let mut start_ok = true;
         for unit in units {
-            let info_at = |skel_at: usize, this: &Self| this.info.len() - (this.len - skel_at);
             match unit.class {
                 Class::Drop => {
                     if unit.flags & SUFFIX != 0 && last != usize::MAX {
-                        let from = info_at(last, self);
-                        set_flag(&mut self.info[from..], END_OK);
                         self.inner_ends.push(self.len as u32 - 1);
                         mergeable = false;
                     }
@@ -564,35 +560,27 @@ impl Normalized {
                     last = self.len;
                     self.push_char(
                         unit.ch,
-                        Info { start: unit.start, end: unit.end, run: 1, flags: START_OK },
+                        Info { start: unit.start, end: unit.end, run: 1, flags: 0 },
                     );
                     mergeable = false;
-                    start_ok = true;
                     continue;
                 }
                 _ => {}
             }
             if mergeable && last_ch == unit.ch {
-                let from = info_at(last, self);
+                // The last character's entries are the last of `info`.
+                let from = self.info.len() - (self.len - last);
                 for info in &mut self.info[from..] {
                     info.run = info.run.saturating_add(1);
                     info.end = unit.end;
                 }
                 continue;
             }
-            let mut flags = if start_ok { START_OK } else { 0 };
-            if unit.class == Class::Letter {
-                flags |= LETTER;
-            }
+            let flags = if unit.class == Class::Letter { LETTER } else { 0 };
             last = self.len;
             self.push_char(unit.ch, Info { start: unit.start, end: unit.end, run: 1, flags });
             last_ch = unit.ch;
             mergeable = unit.class != Class::Solo;
-            start_ok = false;
-        }
-        if last != usize::MAX {
-            let from = self.info.len() - (self.len - last);
-            set_flag(&mut self.info[from..], END_OK);
         }
     }
 }
@@ -624,8 +612,6 @@ trait LaneOut {
     fn extend(&mut self, at: u32);
     /// A word may also end after the last character (a possessive follows).
     fn possessive(&mut self);
-    /// The word is complete: mark its end.
-    fn finish(&mut self);
 }
 
 struct SkelOnly<'a> {
@@ -645,8 +631,6 @@ impl LaneOut for SkelOnly<'_> {
     fn possessive(&mut self) {
         self.possessive = Some(self.n - 1);
     }
-
-    fn finish(&mut self) {}
 }
 
 struct Detail<'a> {
@@ -665,17 +649,7 @@ impl LaneOut for Detail<'_> {
         }
     }
 
-    fn possessive(&mut self) {
-        if let Some(info) = self.info.last_mut() {
-            info.flags |= END_OK;
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(info) = self.info.last_mut() {
-            info.flags |= END_OK;
-        }
-    }
+    fn possessive(&mut self) {}
 }
 
 /// A word accepted by [`lane_word`].
@@ -694,11 +668,10 @@ fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneW
     let mut i = from;
     let prefixed = matches!(bytes.get(i), Some(b'#' | b'@'));
     if prefixed {
-        out.push(bytes[i], i as u32, START_OK);
+        out.push(bytes[i], i as u32, 0);
         i += 1;
     }
     let mut last = 0;
-    let mut flags = START_OK | LETTER;
     loop {
         while let Some(&b) = bytes.get(i) {
             if !b.is_ascii_alphabetic() {
@@ -708,8 +681,7 @@ fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneW
             if c == last {
                 out.extend(i as u32);
             } else {
-                out.push(c, i as u32, flags);
-                flags = LETTER;
+                out.push(c, i as u32, LETTER);
                 last = c;
             }
             i += 1;
@@ -742,14 +714,7 @@ fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneW
     if !ends_token || letters_end - from < 2 {
         return None;
     }
-    out.finish();
     Some(LaneWord { letters_end })
-}
-
-fn set_flag(info: &mut [Info], flag: u8) {
-    for i in info {
-        i.flags |= flag;
-    }
 }
 
 /// Offsets are stored as u32 to keep [`Info`] small; a post can never be
