@@ -19,8 +19,8 @@ use crate::detect::{self, Detection, Detectors, Entity, Link};
 use crate::item::{Post, Scope};
 use crate::location::{Diagnostic, Position};
 use crate::policy::{
-    FileError, Files, Matcher, Policy, Rule, TermSource, MAX_REGEX_BYTES, MAX_REGEX_COMPILED_BYTES,
-    MAX_TERM_FILE_BYTES,
+    FileError, Files, MAX_REGEX_BYTES, MAX_REGEX_COMPILED_BYTES, MAX_TERM_FILE_BYTES, Matcher,
+    Policy, Rule, TermSource,
 };
 use crate::text::{Scratch, TermMatch, TermMatcher, TermMatcherBuilder};
 use crate::verdict::{Action, Finding, PolicyStamp, RuleInfo, Verdict};
@@ -139,7 +139,12 @@ impl Engine {
                 continue;
             }
             for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
-                scratch.candidates.push(Candidate { rule: *rule, start: m.start(), end: m.end(), entity: None });
+                scratch.candidates.push(Candidate {
+                    rule: *rule,
+                    start: m.start(),
+                    end: m.end(),
+                    entity: None,
+                });
             }
         }
         if let Some(detectors) = &self.detectors {
@@ -163,7 +168,12 @@ impl Engine {
         }
         for &rule in &self.always_rules {
             if self.rules[rule].scope.covers(post) {
-                scratch.candidates.push(Candidate { rule, start: 0, end: text.len(), entity: None });
+                scratch.candidates.push(Candidate {
+                    rule,
+                    start: 0,
+                    end: text.len(),
+                    entity: None,
+                });
             }
         }
         self.verdict(text, scratch)
@@ -178,7 +188,12 @@ impl Engine {
                 continue;
             }
             match role {
-                Role::Match => scratch.candidates.push(Candidate { rule, start: m.start, end: m.end, entity: None }),
+                Role::Match => scratch.candidates.push(Candidate {
+                    rule,
+                    start: m.start,
+                    end: m.end,
+                    entity: None,
+                }),
                 Role::Exception => scratch.exceptions.push((rule, m.start, m.end)),
                 _ => scratch.roles.push((rule, role, *m)),
             }
@@ -212,7 +227,9 @@ impl Engine {
         for link in &scratch.links {
             for &rule in &self.link_rules {
                 let compiled = &self.rules[rule];
-                let RuleKind::Links { deny, allow, shorteners, ip } = &compiled.kind else { continue };
+                let RuleKind::Links { deny, allow, shorteners, ip } = &compiled.kind else {
+                    continue;
+                };
                 if !compiled.scope.covers(post) {
                     continue;
                 }
@@ -220,9 +237,15 @@ impl Engine {
                 let hit = (*ip && link.is_ip)
                     || (*shorteners && detect::is_shortener(host))
                     || deny.iter().any(|domain| detect::host_matches(host, domain))
-                    || (!allow.is_empty() && !allow.iter().any(|domain| detect::host_matches(host, domain)));
+                    || (!allow.is_empty()
+                        && !allow.iter().any(|domain| detect::host_matches(host, domain)));
                 if hit {
-                    scratch.candidates.push(Candidate { rule, start: link.start, end: link.end, entity: None });
+                    scratch.candidates.push(Candidate {
+                        rule,
+                        start: link.start,
+                        end: link.end,
+                        entity: None,
+                    });
                 }
             }
         }
@@ -232,7 +255,9 @@ impl Engine {
         let CheckScratch { candidates, exceptions, .. } = scratch;
         if !exceptions.is_empty() {
             candidates.retain(|c| {
-                !exceptions.iter().any(|&(rule, start, end)| rule == c.rule && start < c.end.max(c.start + 1) && c.start < end)
+                !exceptions.iter().any(|&(rule, start, end)| {
+                    rule == c.rule && start < c.end.max(c.start + 1) && c.start < end
+                })
             });
         }
         // Longest first at each start, so a shorter match of the same rule inside a longer one
@@ -241,7 +266,8 @@ impl Engine {
         let mut findings: Vec<Finding> = Vec::with_capacity(candidates.len());
         let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
         for c in candidates.iter() {
-            let inside_kept = kept.iter().any(|k| k.rule == c.rule && k.start <= c.start && c.end <= k.end);
+            let inside_kept =
+                kept.iter().any(|k| k.rule == c.rule && k.start <= c.start && c.end <= k.end);
             if inside_kept {
                 continue;
             }
@@ -266,7 +292,13 @@ impl Engine {
 
 /// A term of `first` within `within` words of a term of `second`: one finding per `first`
 /// occurrence, spanning it and the nearest qualifying `second` occurrence.
-fn proximity(rule: usize, group: &[(usize, Role, TermMatch)], within: u32, ordered: bool, out: &mut Vec<Candidate>) {
+fn proximity(
+    rule: usize,
+    group: &[(usize, Role, TermMatch)],
+    within: u32,
+    ordered: bool,
+    out: &mut Vec<Candidate>,
+) {
     let firsts = group.iter().filter(|r| r.1 == Role::First).map(|r| r.2);
     for first in firsts {
         let nearest = group
@@ -293,21 +325,26 @@ fn proximity(rule: usize, group: &[(usize, Role, TermMatch)], within: u32, order
 fn word_distance(a: &TermMatch, b: &TermMatch) -> u32 {
     if b.first_word > a.last_word {
         b.first_word - a.last_word
-    } else if a.first_word > b.last_word {
-        a.first_word - b.last_word
     } else {
-        0
+        a.first_word.saturating_sub(b.last_word)
     }
 }
 
 /// A trigger needs a marker among the first `within` words; the finding points at the first
 /// trigger.
-fn disclosure(rule: usize, group: &[(usize, Role, TermMatch)], within: u32, out: &mut Vec<Candidate>) {
+fn disclosure(
+    rule: usize,
+    group: &[(usize, Role, TermMatch)],
+    within: u32,
+    out: &mut Vec<Candidate>,
+) {
     let disclosed = group.iter().any(|r| r.1 == Role::Marker && r.2.first_word < within);
     if disclosed {
         return;
     }
-    if let Some(trigger) = group.iter().filter(|r| r.1 == Role::Trigger).map(|r| r.2).min_by_key(|m| m.start) {
+    if let Some(trigger) =
+        group.iter().filter(|r| r.1 == Role::Trigger).map(|r| r.2).min_by_key(|m| m.start)
+    {
         out.push(Candidate { rule, start: trigger.start, end: trigger.end, entity: None });
     }
 }
@@ -351,7 +388,13 @@ impl<'a> Compiler<'a> {
                 action: rule.action,
                 message: rule.message.clone(),
             });
-            self.add_terms(index, Role::Exception, &rule.unless, rule.unless_file.as_ref().map(|f| &f.value), rule);
+            self.add_terms(
+                index,
+                Role::Exception,
+                &rule.unless,
+                rule.unless_file.as_ref().map(|f| &f.value),
+                rule,
+            );
             let kind = match &rule.matcher {
                 Matcher::Terms(source) => {
                     self.add_source(index, Role::Match, source, rule);
@@ -377,7 +420,12 @@ impl<'a> Compiler<'a> {
                 }
                 Matcher::Links { deny, allow, shorteners, ip } => {
                     link_rules.push(index);
-                    RuleKind::Links { deny: deny.clone(), allow: allow.clone(), shorteners: *shorteners, ip: *ip }
+                    RuleKind::Links {
+                        deny: deny.clone(),
+                        allow: allow.clone(),
+                        shorteners: *shorteners,
+                        ip: *ip,
+                    }
                 }
                 Matcher::Disclosure { triggers, markers, within } => {
                     self.add_source(index, Role::Trigger, triggers, rule);
@@ -395,7 +443,11 @@ impl<'a> Compiler<'a> {
         let terms = std::mem::take(&mut self.terms).build();
         if let Err(err) = &terms {
             let message = format!("the policy's terms cannot be compiled: {err}");
-            self.diagnostics.push(Diagnostic::error(&self.policy.file, Position { line: 1, column: 1 }, message));
+            self.diagnostics.push(Diagnostic::error(
+                &self.policy.file,
+                Position { line: 1, column: 1 },
+                message,
+            ));
         }
         if self.diagnostics.iter().any(Diagnostic::is_error) {
             self.diagnostics.sort();
@@ -420,10 +472,23 @@ impl<'a> Compiler<'a> {
     }
 
     fn add_source(&mut self, rule_index: usize, role: Role, source: &TermSource, rule: &Rule) {
-        self.add_terms(rule_index, role, &source.terms, source.file.as_ref().map(|f| &f.value), rule);
+        self.add_terms(
+            rule_index,
+            role,
+            &source.terms,
+            source.file.as_ref().map(|f| &f.value),
+            rule,
+        );
     }
 
-    fn add_terms(&mut self, rule_index: usize, role: Role, terms: &[String], file: Option<&String>, rule: &Rule) {
+    fn add_terms(
+        &mut self,
+        rule_index: usize,
+        role: Role,
+        terms: &[String],
+        file: Option<&String>,
+        rule: &Rule,
+    ) {
         if terms.is_empty() && file.is_none() {
             return;
         }
@@ -432,7 +497,11 @@ impl<'a> Compiler<'a> {
         for term in terms {
             if let Err(err) = self.terms.add(list, term) {
                 let at = rule.at;
-                self.diagnostics.push(Diagnostic::error(&self.policy.file, at, format!("rule `{}`: {err}", rule.id)));
+                self.diagnostics.push(Diagnostic::error(
+                    &self.policy.file,
+                    at,
+                    format!("rule `{}`: {err}", rule.id),
+                ));
             }
         }
         let Some(path) = file else { return };
@@ -462,7 +531,8 @@ impl<'a> Compiler<'a> {
         let at = term_file_position(rule, path).unwrap_or(rule.at);
         let contents = match self.files.read(path) {
             Ok(contents) if contents.len() > MAX_TERM_FILE_BYTES => {
-                let message = format!("term file `{path}` is larger than {MAX_TERM_FILE_BYTES} bytes");
+                let message =
+                    format!("term file `{path}` is larger than {MAX_TERM_FILE_BYTES} bytes");
                 self.diagnostics.push(Diagnostic::error(&self.policy.file, at, message));
                 None
             }

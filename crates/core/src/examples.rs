@@ -38,7 +38,8 @@ pub fn run<'a>(policy: &'a Policy, engine: &Engine) -> Vec<Outcome<'a>> {
                 platform: example.platform.as_deref(),
             };
             let verdict = engine.check(&post);
-            let mut triggered: Vec<String> = verdict.findings.iter().map(|f| f.rule.id.clone()).collect();
+            let mut triggered: Vec<String> =
+                verdict.findings.iter().map(|f| f.rule.id.clone()).collect();
             triggered.sort();
             triggered.dedup();
             Outcome { example, triggered }

@@ -44,7 +44,12 @@ impl Diagnostic {
 
     /// A warning at a position in a file.
     pub fn warning(file: &str, position: Position, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { file: file.to_owned(), position, level: Level::Warning, message: message.into() }
+        Diagnostic {
+            file: file.to_owned(),
+            position,
+            level: Level::Warning,
+            message: message.into(),
+        }
     }
 
     /// True for errors.

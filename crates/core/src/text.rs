@@ -58,9 +58,12 @@
 //! a single word break.
 //!
 //! - Apostrophes (`'`, `’`, `ʼ`) between two word characters are **removed and
-//!   join the word**: `don't` is the one word `dont`, so the terms `don't` and
-//!   `dont` are the same. A final `'s` is also a word end, so the term `bitch`
-//!   matches `bitch's` (and the term `bitch's` matches `bitchs`).
+//!   join the word** (`o'clock` is `oclock`), except before the endings of
+//!   English contractions (`'ll`, `'re`, `'ve`, `'d`, `'m`, `'t`), where they
+//!   separate words: `he'll` is `he ll`, so it never matches the term `hell`,
+//!   and the term `don't` matches `don't` but not `dont`. A final `'s` joins
+//!   and is also a word end, so the term `bitch` matches `bitch's` (and the
+//!   term `bitch's` matches `bitchs`).
 //! - `#` and `@` at the start of a word are kept (hashtags, mentions) and the
 //!   word may match from either side of them: the terms `ad` and `#ad` both
 //!   match `#ad`, `fuck` matches `#fuck` and `@fuck`, but `#ad` does not match
@@ -296,8 +299,8 @@ impl TermMatcher {
 }
 
 /// The normalized form used for matching, words one space apart (before runs
-/// of repeated letters are collapsed). For tests, `policy explain` and
-/// debugging.
+/// of repeated letters are collapsed; a run longer than 65,535 is shown at
+/// that length). For tests, `policy explain` and debugging.
 pub fn normalize_for_display(text: &str) -> String {
     let mut norm = Normalized::default();
     norm.run(text);

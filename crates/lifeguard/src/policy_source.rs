@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use lifeguard_core::default_policy;
-use lifeguard_core::policy::{self, FileError, Files, Loaded, MAX_POLICY_BYTES, MAX_TERM_FILE_BYTES, MemoryFiles};
+use lifeguard_core::policy::{
+    self, FileError, Files, Loaded, MAX_POLICY_BYTES, MAX_TERM_FILE_BYTES, MemoryFiles,
+};
 
 /// A policy read from disk or the built-in one, ready to parse.
 pub(crate) struct PolicySource {
@@ -38,9 +40,13 @@ impl PolicySource {
             .with_context(|| format!("cannot read policy {shown}"))?;
         let text = match String::from_utf8(text) {
             Ok(text) => text,
-            Err(err) => bail!("{shown}: not UTF-8 (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+            Err(err) => bail!(
+                "{shown}: not UTF-8 (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            ),
         };
-        let root = folder.canonicalize().with_context(|| format!("cannot open folder of {shown}"))?;
+        let root =
+            folder.canonicalize().with_context(|| format!("cannot open folder of {shown}"))?;
         Ok(PolicySource { file: shown, text, files: Box::new(FolderFiles { root, shown: folder }) })
     }
 
@@ -69,12 +75,16 @@ impl Files for FolderFiles {
         let path = self.root.join(relative);
         let resolved = match path.canonicalize() {
             Ok(resolved) => resolved,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(FileError::NotFound),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(FileError::NotFound);
+            }
             Err(err) => return Err(FileError::Unreadable(err.to_string())),
         };
         // A symbolic link may not lead out of the policy's folder: uploaded policies are untrusted.
         if !resolved.starts_with(&self.root) {
-            return Err(FileError::Unreadable("the file is outside the policy's folder".to_owned()));
+            return Err(FileError::Unreadable(
+                "the file is outside the policy's folder".to_owned(),
+            ));
         }
         let bytes = match read_limited(&resolved, MAX_TERM_FILE_BYTES) {
             Ok(bytes) => bytes,
@@ -84,7 +94,10 @@ impl Files for FolderFiles {
             Err(err) => return Err(FileError::Unreadable(format!("{err:#}"))),
         };
         String::from_utf8(bytes).map_err(|err| {
-            FileError::Unreadable(format!("not UTF-8 (invalid byte at offset {})", err.utf8_error().valid_up_to()))
+            FileError::Unreadable(format!(
+                "not UTF-8 (invalid byte at offset {})",
+                err.utf8_error().valid_up_to()
+            ))
         })
     }
 
@@ -111,7 +124,9 @@ pub(crate) fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>>
     let mut bytes = Vec::new();
     file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
-        return Err(anyhow::Error::new(TooLarge).context(format!("larger than the limit of {limit} bytes")));
+        return Err(
+            anyhow::Error::new(TooLarge).context(format!("larger than the limit of {limit} bytes"))
+        );
     }
     Ok(bytes)
 }

@@ -39,12 +39,14 @@ pub(crate) fn verdict_text(text: &str, verdict: &Verdict, color: bool) -> String
         std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
     let number_width = line_starts.len().to_string().len();
     for finding in &verdict.findings {
-        let line_index = line_starts.partition_point(|&start| start <= finding.start).saturating_sub(1);
+        let line_index =
+            line_starts.partition_point(|&start| start <= finding.start).saturating_sub(1);
         let line_start = line_starts[line_index];
         let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
         let line = text[line_start..line_end].trim_end_matches('\r');
         let before = text[line_start..finding.start.max(line_start)].chars().count();
-        let under = text[finding.start.min(line_end)..finding.end.min(line_end)].chars().count().max(1);
+        let under =
+            text[finding.start.min(line_end)..finding.end.min(line_end)].chars().count().max(1);
         let rule = &finding.rule;
         let action_paint = paint(action_color(rule.action));
         let _ = writeln!(out);
@@ -62,7 +64,14 @@ pub(crate) fn verdict_text(text: &str, verdict: &Verdict, color: bool) -> String
             rule.category,
         );
         let entity = finding.entity.map(|e| format!(" ({})", e.name())).unwrap_or_default();
-        let _ = writeln!(out, "{:>number_width$} | {}§ {} [{}]{entity}{reset}", "", paint(DIM), rule.clause_title, rule.clause);
+        let _ = writeln!(
+            out,
+            "{:>number_width$} | {}§ {} [{}]{entity}{reset}",
+            "",
+            paint(DIM),
+            rule.clause_title,
+            rule.clause
+        );
         let _ = writeln!(out, "{:>number_width$} | {}", "", rule.message);
     }
     out

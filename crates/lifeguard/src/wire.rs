@@ -67,13 +67,21 @@ pub(crate) fn policy_json(stamp: &PolicyStamp) -> Box<RawValue> {
         version: &'a str,
         hash: &'a str,
     }
-    let json = serde_json::to_string(&PolicyOut { id: &stamp.id, version: &stamp.version, hash: &stamp.hash })
-        .expect("a struct of strings always serializes");
+    let json = serde_json::to_string(&PolicyOut {
+        id: &stamp.id,
+        version: &stamp.version,
+        hash: &stamp.hash,
+    })
+    .expect("a struct of strings always serializes");
     RawValue::from_string(json).expect("serde_json wrote valid JSON")
 }
 
 /// A verdict as its wire type, borrowing everything.
-pub(crate) fn verdict_out<'a>(id: Option<&'a RawValue>, verdict: &'a Verdict, policy: &'a RawValue) -> VerdictOut<'a> {
+pub(crate) fn verdict_out<'a>(
+    id: Option<&'a RawValue>,
+    verdict: &'a Verdict,
+    policy: &'a RawValue,
+) -> VerdictOut<'a> {
     VerdictOut {
         id,
         action: verdict.action.name(),

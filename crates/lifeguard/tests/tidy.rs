@@ -1,4 +1,6 @@
 //! House rules that the compiler cannot check, checked as an ordinary test.
+// Test helpers unwrap freely: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,9 +38,21 @@ fn every_rust_file_starts_with_a_module_doc() {
 
 #[test]
 fn the_core_depends_on_nothing_that_does_io() {
-    let manifest: toml::Table = toml::from_str(&fs::read_to_string(root().join("crates/core/Cargo.toml")).unwrap()).unwrap();
+    let manifest: toml::Table =
+        toml::from_str(&fs::read_to_string(root().join("crates/core/Cargo.toml")).unwrap())
+            .unwrap();
     let deps = manifest["dependencies"].as_table().unwrap();
-    for forbidden in ["tokio", "sqlx", "axum", "hyper", "reqwest", "rusqlite", "tracing-subscriber", "rand", "getrandom"] {
+    for forbidden in [
+        "tokio",
+        "sqlx",
+        "axum",
+        "hyper",
+        "reqwest",
+        "rusqlite",
+        "tracing-subscriber",
+        "rand",
+        "getrandom",
+    ] {
         assert!(!deps.contains_key(forbidden), "lifeguard-core must not depend on {forbidden}");
     }
 }
@@ -56,7 +70,11 @@ fn the_built_in_policy_embeds_every_file_of_its_folder_as_it_is() {
     embedded.push(("policy.md".to_owned(), lifeguard_core::default_policy::POLICY.to_owned()));
     embedded.sort();
     let names = |files: &[(String, String)]| files.iter().map(|f| f.0.clone()).collect::<Vec<_>>();
-    assert_eq!(names(&embedded), names(&on_disk), "crates/core/src/default_policy.rs must list every file of the folder");
+    assert_eq!(
+        names(&embedded),
+        names(&on_disk),
+        "crates/core/src/default_policy.rs must list every file of the folder"
+    );
     assert!(embedded == on_disk, "the embedded policy differs from the folder");
 }
 

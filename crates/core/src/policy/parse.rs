@@ -11,8 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Clause, Example, Located, Matcher, Meta, Ownership, Parsed, Policy, Rule, TermSource,
-    MAX_POLICY_BYTES, MAX_WITHIN_WORDS,
+    Clause, Example, Located, MAX_POLICY_BYTES, MAX_WITHIN_WORDS, Matcher, Meta, Ownership, Parsed,
+    Policy, Rule, TermSource,
 };
 use crate::detect::Entity;
 use crate::item::{AuthorType, ContentKind, Scope};
@@ -92,7 +92,8 @@ impl<'a> DocParser<'a> {
             let range = range.start + body_start..range.end + body_start;
             match event {
                 Event::Start(Tag::Heading { level, id, .. }) => {
-                    heading = Some((level, id.map(|id| id.to_string()), range.start, String::new()));
+                    heading =
+                        Some((level, id.map(|id| id.to_string()), range.start, String::new()));
                 }
                 Event::End(TagEnd::Heading(_)) => {
                     if let Some((level, id, at, title)) = heading.take() {
@@ -146,7 +147,10 @@ impl<'a> DocParser<'a> {
         let text = &self.source[bom..];
         let first_line_end = text.find('\n').map_or(text.len(), |i| i + 1);
         if text[..first_line_end].trim_end() != "+++" {
-            self.error(bom, "the policy must start with `+++` front matter (id, title, version, effective)");
+            self.error(
+                bom,
+                "the policy must start with `+++` front matter (id, title, version, effective)",
+            );
             return bom;
         }
         let toml_start = bom + first_line_end;
@@ -191,7 +195,10 @@ impl<'a> DocParser<'a> {
         if !is_policy_id(raw.id.get_ref()) {
             self.error(
                 base + raw.id.span().start,
-                format!("policy id `{}` must be lowercase letters, digits, `.`, `_` or `-`", raw.id.get_ref()),
+                format!(
+                    "policy id `{}` must be lowercase letters, digits, `.`, `_` or `-`",
+                    raw.id.get_ref()
+                ),
             );
         }
         if raw.title.get_ref().trim().is_empty() {
@@ -199,7 +206,10 @@ impl<'a> DocParser<'a> {
         }
         let version = raw.version.get_ref();
         if version.is_empty() || version.chars().any(char::is_whitespace) {
-            self.error(base + raw.version.span().start, "the version must be non-empty text without spaces");
+            self.error(
+                base + raw.version.span().start,
+                "the version must be non-empty text without spaces",
+            );
         }
         let effective = match raw.effective.get_ref() {
             toml::Value::String(s) => s.clone(),
@@ -239,7 +249,12 @@ impl<'a> DocParser<'a> {
             if let Some(name) = trimmed.strip_prefix('[') {
                 table = name.split(']').next().unwrap_or("").trim();
                 if table != "ownership" {
-                    self.error(offset + indent, format!("unknown table `[{table}]` in the front matter (expected `[ownership]`)"));
+                    self.error(
+                        offset + indent,
+                        format!(
+                            "unknown table `[{table}]` in the front matter (expected `[ownership]`)"
+                        ),
+                    );
                 }
             } else if let Some((key, _)) = trimmed.split_once('=') {
                 let key = key.trim().trim_matches('"');
@@ -248,9 +263,20 @@ impl<'a> DocParser<'a> {
                     "ownership" => OWNERSHIP,
                     _ => &[][..],
                 };
-                if !key.is_empty() && !key.starts_with('#') && !known.contains(&key) && (table.is_empty() || table == "ownership") {
-                    let expected = if table.is_empty() { "id, title, version, effective, [ownership]" } else { "responsible, accountable, consulted, informed" };
-                    self.error(offset + indent, format!("unknown field `{key}` (expected one of: {expected})"));
+                if !key.is_empty()
+                    && !key.starts_with('#')
+                    && !known.contains(&key)
+                    && (table.is_empty() || table == "ownership")
+                {
+                    let expected = if table.is_empty() {
+                        "id, title, version, effective, [ownership]"
+                    } else {
+                        "responsible, accountable, consulted, informed"
+                    };
+                    self.error(
+                        offset + indent,
+                        format!("unknown field `{key}` (expected one of: {expected})"),
+                    );
                 }
             }
             offset += line.len();
@@ -350,14 +376,20 @@ impl<'a> DocParser<'a> {
         let at = |span: Range<usize>| base + span.start;
         let id = raw.id.get_ref().clone();
         if !is_rule_id(&id) {
-            self.error(at(raw.id.span()), format!("rule id `{id}` may only hold letters, digits, `.`, `_` and `-`"));
+            self.error(
+                at(raw.id.span()),
+                format!("rule id `{id}` may only hold letters, digits, `.`, `_` and `-`"),
+            );
         } else if self.rule_ids_seen.contains(&id) {
             self.error(at(raw.id.span()), format!("rule id `{id}` is already used"));
         }
         self.rule_ids_seen.push(id.clone());
         let category = raw.category.get_ref();
         if !is_category(category) {
-            self.error(at(raw.category.span()), format!("category `{category}` must be a snake_case word"));
+            self.error(
+                at(raw.category.span()),
+                format!("category `{category}` must be a snake_case word"),
+            );
         }
         let severity = self.parse_value::<Severity>(&raw.severity, base);
         let action = self.parse_value::<Action>(&raw.action, base);
@@ -389,7 +421,10 @@ impl<'a> DocParser<'a> {
             matcher,
             unless: raw.unless,
             unless_file,
-            describe: raw.describe.map(|d| d.into_inner().trim().to_owned()).filter(|d| !d.is_empty()),
+            describe: raw
+                .describe
+                .map(|d| d.into_inner().trim().to_owned())
+                .filter(|d| !d.is_empty()),
             at: self.lines.position(header),
         });
     }
@@ -430,7 +465,11 @@ impl<'a> DocParser<'a> {
             }
         }
         if raw.terms.is_some() || raw.terms_file.is_some() {
-            let source = self.term_source(raw.terms.clone().unwrap_or_default(), raw.terms_file.as_ref(), base);
+            let source = self.term_source(
+                raw.terms.clone().unwrap_or_default(),
+                raw.terms_file.as_ref(),
+                base,
+            );
             if raw.terms.as_ref().is_some_and(Vec::is_empty) && raw.terms_file.is_none() {
                 self.error(header, format!("rule `{id}` has an empty term list"));
             }
@@ -462,13 +501,20 @@ impl<'a> DocParser<'a> {
                         let known: Vec<&str> = Entity::ALL.iter().map(|e| e.name()).collect();
                         self.error(
                             base + name.span().start,
-                            format!("unknown entity `{}` (expected one of: {})", name.get_ref(), known.join(", ")),
+                            format!(
+                                "unknown entity `{}` (expected one of: {})",
+                                name.get_ref(),
+                                known.join(", ")
+                            ),
                         );
                     }
                 }
             }
             if detect.is_empty() {
-                self.error(header, format!("rule `{id}` detects nothing: list entities in `detect`"));
+                self.error(
+                    header,
+                    format!("rule `{id}` detects nothing: list entities in `detect`"),
+                );
             }
             return Some(Matcher::Detect(entities));
         }
@@ -506,7 +552,10 @@ impl<'a> DocParser<'a> {
         }
         if let Some(always) = &raw.always {
             if !always.get_ref() {
-                self.error(base + always.span().start, "`always = false` matches nothing: remove the rule or set it to true");
+                self.error(
+                    base + always.span().start,
+                    "`always = false` matches nothing: remove the rule or set it to true",
+                );
             }
             return Some(Matcher::Always);
         }
@@ -526,7 +575,12 @@ impl<'a> DocParser<'a> {
         }
     }
 
-    fn term_source(&mut self, terms: Vec<String>, file: Option<&Spanned<String>>, base: usize) -> TermSource {
+    fn term_source(
+        &mut self,
+        terms: Vec<String>,
+        file: Option<&Spanned<String>>,
+        base: usize,
+    ) -> TermSource {
         let file = file.and_then(|f| self.term_file(f, base));
         TermSource { terms, file }
     }
@@ -548,10 +602,17 @@ impl<'a> DocParser<'a> {
     }
 
     fn located(&self, value: &Spanned<String>, base: usize) -> Located<String> {
-        Located { value: value.get_ref().clone(), at: self.lines.position(base + value.span().start) }
+        Located {
+            value: value.get_ref().clone(),
+            at: self.lines.position(base + value.span().start),
+        }
     }
 
-    fn parse_value<T: std::str::FromStr>(&mut self, value: &Spanned<String>, base: usize) -> Option<T>
+    fn parse_value<T: std::str::FromStr>(
+        &mut self,
+        value: &Spanned<String>,
+        base: usize,
+    ) -> Option<T>
     where
         T::Err: std::fmt::Display,
     {
@@ -569,7 +630,10 @@ impl<'a> DocParser<'a> {
         let mut ok = true;
         for id in raw.expect.get_ref() {
             if !self.rule_ids_seen.contains(id.get_ref()) {
-                self.error(base + id.span().start, format!("example expects unknown rule `{}`", id.get_ref()));
+                self.error(
+                    base + id.span().start,
+                    format!("example expects unknown rule `{}`", id.get_ref()),
+                );
                 ok = false;
             }
         }
@@ -688,7 +752,8 @@ fn one_line(message: &str) -> String {
 fn is_policy_id(id: &str) -> bool {
     let mut chars = id.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+        && chars
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
 }
 
 fn is_clause_id(id: &str) -> bool {
@@ -711,7 +776,9 @@ fn is_date(date: &str) -> bool {
     if year.len() != 4 || month.len() != 2 || day.len() != 2 {
         return false;
     }
-    let (Ok(year), Ok(month), Ok(day)) = (year.parse::<u32>(), month.parse::<u32>(), day.parse::<u32>()) else {
+    let (Ok(year), Ok(month), Ok(day)) =
+        (year.parse::<u32>(), month.parse::<u32>(), day.parse::<u32>())
+    else {
         return false;
     };
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);

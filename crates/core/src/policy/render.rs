@@ -21,7 +21,8 @@ pub fn explain(policy: &Policy) -> String {
     let body_start = body_start(source);
     let mut out = String::new();
     let meta = &policy.meta;
-    let _ = writeln!(out, "*{} · version {} · effective {}*\n", meta.id, meta.version, meta.effective);
+    let _ =
+        writeln!(out, "*{} · version {} · effective {}*\n", meta.id, meta.version, meta.effective);
     let owners = &meta.ownership;
     for (role, people) in [
         ("Responsible", &owners.responsible),
@@ -49,7 +50,8 @@ pub fn explain(policy: &Policy) -> String {
                 let _ = writeln!(out, "- {}", sentence(rule));
             }
         } else {
-            let examples: Vec<&Example> = policy.examples.iter().filter(|e| inside(e.at.line)).collect();
+            let examples: Vec<&Example> =
+                policy.examples.iter().filter(|e| inside(e.at.line)).collect();
             if !examples.is_empty() {
                 out.push_str("For example:\n\n");
                 for example in examples {
@@ -66,13 +68,20 @@ pub fn explain(policy: &Policy) -> String {
 pub fn sentence(rule: &Rule) -> String {
     let subject = subject(rule);
     let what = match &rule.matcher {
-        _ if rule.describe.is_some() => format!(" {}", rule.describe.as_deref().unwrap_or_default()),
+        _ if rule.describe.is_some() => {
+            format!(" {}", rule.describe.as_deref().unwrap_or_default())
+        }
         Matcher::Terms(source) => format!(" that use {}", terms(source, "or")),
         Matcher::Regex(pattern) => format!(" that match the pattern `{}`", pattern.value),
         Matcher::Proximity { first, second, within, ordered } => {
             let relation = if *ordered { "followed within" } else { "within" };
             let joiner = if *ordered { "by" } else { "of" };
-            format!(" that mention {} {relation} {within} {} {joiner} {}", terms(first, "or"), words(*within), terms(second, "or"))
+            format!(
+                " that mention {} {relation} {within} {} {joiner} {}",
+                terms(first, "or"),
+                words(*within),
+                terms(second, "or")
+            )
         }
         Matcher::Detect(entities) => {
             let things: Vec<&str> = entities.iter().map(|e| describe(*e)).collect();
@@ -81,7 +90,7 @@ pub fn sentence(rule: &Rule) -> String {
         Matcher::Links { deny, allow, shorteners, ip } => {
             let mut targets = Vec::new();
             if !deny.is_empty() {
-                targets.push(format!("{}", join(&quoted(deny), "or")));
+                targets.push(join(&quoted(deny), "or"));
             }
             if !allow.is_empty() {
                 targets.push(format!("any site other than {}", join(&quoted(allow), "and")));
@@ -155,7 +164,8 @@ fn subject(rule: &Rule) -> String {
 
 fn terms(source: &TermSource, conjunction: &str) -> String {
     const SHOWN: usize = 6;
-    let mut parts: Vec<String> = source.terms.iter().take(SHOWN).map(|t| format!("\"{t}\"")).collect();
+    let mut parts: Vec<String> =
+        source.terms.iter().take(SHOWN).map(|t| format!("\"{t}\"")).collect();
     let hidden = source.terms.len().saturating_sub(SHOWN);
     if hidden > 0 {
         parts.push(format!("{hidden} more listed terms"));
@@ -178,7 +188,8 @@ fn example_line(example: &Example) -> String {
     if let Some(platform) = &example.platform {
         context.push(format!("on {platform}"));
     }
-    let context = if context.is_empty() { String::new() } else { format!(" ({})", context.join(", ")) };
+    let context =
+        if context.is_empty() { String::new() } else { format!(" ({})", context.join(", ")) };
     let result = if example.expect.is_empty() {
         "fine".to_owned()
     } else {
@@ -277,7 +288,9 @@ fn fenced_blocks(source: &str, body_start: usize) -> Vec<(String, Range<usize>)>
     let mut blocks = Vec::new();
     let body = &source[body_start..];
     let mut current: Option<(String, usize)> = None;
-    for (event, range) in Parser::new_ext(body, Options::ENABLE_HEADING_ATTRIBUTES).into_offset_iter() {
+    for (event, range) in
+        Parser::new_ext(body, Options::ENABLE_HEADING_ATTRIBUTES).into_offset_iter()
+    {
         match event {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
                 let tag = info.split_whitespace().next().unwrap_or("").to_owned();

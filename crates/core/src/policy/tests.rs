@@ -7,12 +7,18 @@ fn lint(source: &str, files: &[(&str, &str)]) -> String {
     let loaded = load("p.md", source, &MemoryFiles::new(files.iter().copied()));
     if loaded.diagnostics.is_empty() {
         let p = &loaded.policy;
-        return format!("ok: {} clauses, {} rules, {} examples", p.clauses.len(), p.rules.len(), p.examples.len());
+        return format!(
+            "ok: {} clauses, {} rules, {} examples",
+            p.clauses.len(),
+            p.rules.len(),
+            p.examples.len()
+        );
     }
     loaded.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
-const FRONT: &str = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n+++\n";
+const FRONT: &str =
+    "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n+++\n";
 
 fn doc(body: &str) -> String {
     format!("{FRONT}{body}")

@@ -599,6 +599,31 @@ fn starts_lane_word(bytes: &[u8], at: usize) -> bool {
     }
 }
 
+/// Endings that follow an apostrophe in English contractions ("he'll", "we're", "I've",
+/// "she'd", "I'm", "don't"). The apostrophe before them separates words, so "he'll" is not
+/// the word "hell" and "we'll" is not "well". See the policy authors' report on contractions.
+const CONTRACTIONS: [&[u8]; 6] = [b"ll", b"re", b"ve", b"d", b"m", b"t"];
+
+/// Whether `rest` (what follows an apostrophe) is a contraction ending that ends the word.
+fn ascii_contraction(rest: &[u8]) -> bool {
+    CONTRACTIONS.iter().any(|ending| {
+        rest.len() >= ending.len()
+            && rest[..ending.len()].iter().zip(ending.iter()).all(|(a, b)| a | 0x20 == *b)
+            && rest
+                .get(ending.len())
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'\'' && c.is_ascii())
+    })
+}
+
+/// The same test on the general path's units, which are already lowercased.
+fn unit_contraction(rest: &[Unit]) -> bool {
+    CONTRACTIONS.iter().any(|ending| {
+        rest.len() >= ending.len()
+            && rest[..ending.len()].iter().zip(ending.iter()).all(|(u, b)| u.ch == char::from(*b))
+            && rest.get(ending.len()).is_none_or(|u| !u.is_word_char() && u.class != Class::Apos)
+    })
+}
+
 fn is_ascii_sep(c: u8) -> bool {
     c.is_ascii() && ASCII[c as usize].1 == Class::Sep
 }
@@ -692,6 +717,10 @@ fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneW
             && bytes.get(i) == Some(&b'\'')
             && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
         {
+            // A contraction splits the word, which the general path does.
+            if ascii_contraction(&bytes[i + 1..]) {
+                return None;
+            }
             let letter_at = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphabetic);
             let joined_on =
                 letter_at(i + 2) || (bytes.get(i + 2) == Some(&b'\'') && letter_at(i + 3));
@@ -777,11 +806,14 @@ fn resolve_token(u: &mut [Unit]) {
             _ => {}
         }
     }
-    // Apostrophes last: they join whatever the symbols became.
+    // Apostrophes last: they join whatever the symbols became, except before a
+    // contraction, which they separate.
     for k in 0..n {
         if u[k].class == Class::Apos {
-            let joins =
-                k > 0 && u[k - 1].is_word_char() && u.get(k + 1).is_some_and(Unit::is_word_char);
+            let joins = k > 0
+                && u[k - 1].is_word_char()
+                && u.get(k + 1).is_some_and(Unit::is_word_char)
+                && !unit_contraction(&u[k + 1..]);
             u[k].class = if joins { Class::Drop } else { Class::Sep };
         }
     }

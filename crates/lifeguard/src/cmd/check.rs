@@ -48,7 +48,9 @@ pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
             None => thread::available_parallelism().map_or(1, usize::from),
         };
         let reader: Box<dyn Read + Send> = match input {
-            Some(path) => Box::new(File::open(path).with_context(|| format!("cannot open {}", path.display()))?),
+            Some(path) => Box::new(
+                File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
+            ),
             None => Box::new(io::stdin()),
         };
         let started = Instant::now();
@@ -91,13 +93,18 @@ fn read_post(input: Option<&Path>) -> anyhow::Result<String> {
         Some(path) => Box::new(File::open(path).with_context(|| format!("cannot open {shown}"))?),
         None => Box::new(io::stdin()),
     };
-    reader.take(MAX_POST_BYTES as u64 + 1).read_to_end(&mut bytes).with_context(|| format!("cannot read {shown}"))?;
+    reader
+        .take(MAX_POST_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {shown}"))?;
     if bytes.len() > MAX_POST_BYTES {
         bail!("{shown}: the post is larger than the limit of {MAX_POST_BYTES} bytes");
     }
     let mut text = match String::from_utf8(bytes) {
         Ok(text) => text,
-        Err(err) => bail!("{shown}: not UTF-8 (invalid byte at offset {})", err.utf8_error().valid_up_to()),
+        Err(err) => {
+            bail!("{shown}: not UTF-8 (invalid byte at offset {})", err.utf8_error().valid_up_to())
+        }
     };
     if text.ends_with('\n') {
         text.pop();
@@ -244,7 +251,8 @@ fn check_chunk(engine: &Engine, policy: &RawValue, chunk: &Chunk, out: &mut Vec<
         let Some((start, end)) = range else {
             totals.posts += 1;
             totals.errors += 1;
-            let message = format!("line is longer than the limit of {MAX_LINE_BYTES} bytes; skipped");
+            let message =
+                format!("line is longer than the limit of {MAX_LINE_BYTES} bytes; skipped");
             write_error(out, number, None, &message);
             continue;
         };
@@ -275,17 +283,25 @@ fn check_line<'a>(
 ) -> Result<bool, (Option<&'a RawValue>, String)> {
     let text = std::str::from_utf8(bytes).map_err(|err| {
         let at = err.valid_up_to();
-        (None, format!("invalid UTF-8 at byte {} of the input (byte {at} of the line)", line_offset + at as u64))
+        (
+            None,
+            format!(
+                "invalid UTF-8 at byte {} of the input (byte {at} of the line)",
+                line_offset + at as u64
+            ),
+        )
     })?;
     let line: InputLine<'a> = serde_json::from_str(text).map_err(|err| (None, json_error(&err)))?;
     let kind = match line.kind.as_deref() {
-        Some(kind) => kind.parse::<ContentKind>().map_err(|err| (line.id, format!("field `kind`: {err}")))?,
+        Some(kind) => {
+            kind.parse::<ContentKind>().map_err(|err| (line.id, format!("field `kind`: {err}")))?
+        }
         None => ContentKind::default(),
     };
     let author = match line.author_type.as_deref() {
-        Some(author) => {
-            author.parse::<AuthorType>().map_err(|err| (line.id, format!("field `author_type`: {err}")))?
-        }
+        Some(author) => author
+            .parse::<AuthorType>()
+            .map_err(|err| (line.id, format!("field `author_type`: {err}")))?,
         None => AuthorType::default(),
     };
     let post = Post { text: &line.text, kind, author, platform: line.platform.as_deref() };
@@ -319,7 +335,13 @@ struct ChunkReader {
 
 impl ChunkReader {
     fn new(input: Box<dyn Read + Send>) -> ChunkReader {
-        ChunkReader { input: BufReader::with_capacity(1 << 20, input), seq: 0, line: 1, offset: 0, done: false }
+        ChunkReader {
+            input: BufReader::with_capacity(1 << 20, input),
+            seq: 0,
+            line: 1,
+            offset: 0,
+            done: false,
+        }
     }
 
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
@@ -386,7 +408,7 @@ impl ChunkReader {
     }
 
     fn finish_line(&mut self, chunk: &mut Chunk, start: usize, length: usize, too_long: bool) {
-        let range = (!too_long).then(|| (start, chunk.data.len()));
+        let range = (!too_long).then_some((start, chunk.data.len()));
         chunk.lines.push((self.offset, range));
         self.offset += length as u64 + 1;
         self.line += 1;

@@ -96,7 +96,8 @@ fn init(dir: &Path, force: bool) -> anyhow::Result<Exit> {
     for (name, contents) in files {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
     }

@@ -11,7 +11,8 @@ fn a_clean_post_exits_zero() {
 
 #[test]
 fn a_finding_that_needs_action_exits_one_and_is_underlined() {
-    let run = lifeguard(&["check", "--policy", &minimal_policy()], "Card 4111 1111 1111 1111 please\n");
+    let run =
+        lifeguard(&["check", "--policy", &minimal_policy()], "Card 4111 1111 1111 1111 please\n");
     assert_eq!(run.code, 1);
     let expected = "\n1 | Card 4111 1111 1111 1111 please\n  |      ^^^^^^^^^^^^^^^^^^^ DATA-1 block · critical · personal_data\n  | § Data [data] (credit_card)\n  | No card numbers.\n";
     assert!(run.stdout.ends_with(expected), "{}", run.stdout);
@@ -20,7 +21,10 @@ fn a_finding_that_needs_action_exits_one_and_is_underlined() {
 
 #[test]
 fn json_format_names_rule_clause_span_entity_and_policy() {
-    let run = lifeguard(&["check", "--policy", &minimal_policy(), "--format", "json"], "mail bob@acme.example");
+    let run = lifeguard(
+        &["check", "--policy", &minimal_policy(), "--format", "json"],
+        "mail bob@acme.example",
+    );
     assert_eq!(run.code, 1);
     let line = run.stdout.trim_end();
     let prefix = r#"{"action":"block","findings":[{"rule":"DATA-1","clause":"data","clause_title":"Data","category":"personal_data","severity":"critical","action":"block","start":5,"end":21,"match":"bob@acme.example","entity":"email","message":"No card numbers."}],"policy":{"id":"minimal","version":"1","hash":""#;
@@ -72,7 +76,10 @@ fn a_post_over_the_limit_is_refused_clearly() {
     let big = vec![b'a'; (8 << 20) + 1];
     let run = lifeguard(&["check", "--policy", &minimal_policy()], &big);
     assert_eq!(run.code, 2);
-    assert_eq!(run.stderr, "lifeguard: standard input: the post is larger than the limit of 8388608 bytes\n");
+    assert_eq!(
+        run.stderr,
+        "lifeguard: standard input: the post is larger than the limit of 8388608 bytes\n"
+    );
 }
 
 #[test]
@@ -83,5 +90,9 @@ fn usage_errors_exit_two() {
     assert_eq!(run.code, 2);
     let run = lifeguard(&["check", "--policy", "/nonexistent/policy.md"], "x");
     assert_eq!(run.code, 2);
-    assert!(run.stderr.starts_with("lifeguard: cannot read policy /nonexistent/policy.md"), "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("lifeguard: cannot read policy /nonexistent/policy.md"),
+        "{}",
+        run.stderr
+    );
 }

@@ -5,7 +5,10 @@ use std::fmt::Write as _;
 use crate::{lifeguard, minimal_policy};
 
 fn jsonl(input: &[u8], threads: &str) -> crate::Run {
-    lifeguard(&["check", "--jsonl", "--policy", &minimal_policy(), "--threads", threads, "-"], input)
+    lifeguard(
+        &["check", "--jsonl", "--policy", &minimal_policy(), "--threads", threads, "-"],
+        input,
+    )
 }
 
 /// Each output line shortened to `id action [rules]` or `line N error`.
@@ -14,12 +17,19 @@ fn summary(stdout: &str) -> String {
         .lines()
         .map(|line| {
             if let Some(at) = line.find(r#""error":"#) {
-                let number = line.trim_start_matches(r#"{"line":"#).split([',', '}']).next().unwrap_or("");
+                let number =
+                    line.trim_start_matches(r#"{"line":"#).split([',', '}']).next().unwrap_or("");
                 return format!("line {number} error {}", &line[at + 9..line.len() - 2]);
             }
-            let id = line.split(r#""id":"#).nth(1).and_then(|rest| rest.split(',').next()).unwrap_or("-");
-            let action = line.split(r#""action":""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
-            let rules: Vec<&str> = line.split(r#""rule":""#).skip(1).filter_map(|r| r.split('"').next()).collect();
+            let id = line
+                .split(r#""id":"#)
+                .nth(1)
+                .and_then(|rest| rest.split(',').next())
+                .unwrap_or("-");
+            let action =
+                line.split(r#""action":""#).nth(1).and_then(|r| r.split('"').next()).unwrap_or("?");
+            let rules: Vec<&str> =
+                line.split(r#""rule":""#).skip(1).filter_map(|r| r.split('"').next()).collect();
             format!("{id} {action} [{}]", rules.join(" "))
         })
         .collect::<Vec<_>>()
@@ -69,7 +79,8 @@ fn invalid_utf8_on_a_line_names_the_byte_and_the_run_goes_on() {
 
 #[test]
 fn a_line_over_the_limit_is_an_error_and_later_lines_still_count() {
-    let mut input = format!("{{\"id\":1,\"text\":\"{}\"}}\n", "a".repeat((8 << 20) + 10)).into_bytes();
+    let mut input =
+        format!("{{\"id\":1,\"text\":\"{}\"}}\n", "a".repeat((8 << 20) + 10)).into_bytes();
     input.extend_from_slice(b"{\"id\":2,\"text\":\"heck\"}\n");
     let run = jsonl(&input, "1");
     assert_eq!(run.code, 2);

@@ -1,4 +1,6 @@
 //! The CLI suite: runs the real `lifeguard` binary in temporary folders.
+// Test helpers unwrap freely: a failure there is a failed test.
+#![allow(clippy::unwrap_used)]
 
 mod check;
 mod jsonl;

@@ -43,10 +43,12 @@ fn test_runs_the_examples_and_counts_them() {
 fn a_failing_example_is_shown_with_its_place_and_exits_one() {
     let dir = tempfile::tempdir().unwrap();
     let source = fs::read_to_string(fixture("policies/minimal/policy.md")).unwrap();
-    let source = source.replace("text = \"A heck of a deal on boots\"", "text = \"A heck of a mess\"");
+    let source =
+        source.replace("text = \"A heck of a deal on boots\"", "text = \"A heck of a mess\"");
     fs::write(dir.path().join("policy.md"), source).unwrap();
     fs::create_dir(dir.path().join("terms")).unwrap();
-    fs::copy(fixture("policies/minimal/terms/words.txt"), dir.path().join("terms/words.txt")).unwrap();
+    fs::copy(fixture("policies/minimal/terms/words.txt"), dir.path().join("terms/words.txt"))
+        .unwrap();
     let path = dir.path().join("policy.md");
     let run = lifeguard(&["policy", "test", path.to_str().unwrap()], "");
     assert_eq!(run.code, 1);
