@@ -101,6 +101,40 @@ fn regexes_report_every_match() {
 }
 
 #[test]
+fn word_boundaries_in_regexes_are_unicode_aware_in_any_text() {
+    let rules = rule("R", "flag", "regex = '(?i)\\bcafé\\b'");
+    assert_eq!(findings(&rules, "😀 Le CAFÉ, enfin"), "flag\nR 8..13 \"CAFÉ\"");
+    assert_eq!(findings(&rules, "😀 les cafés"), "allow");
+    assert_eq!(findings(&rules, "écafé"), "allow");
+}
+
+#[test]
+fn the_relaxed_pattern_never_rejects_what_the_real_one_matches() {
+    let patterns = ["(?i)\\bguaranteed?\\b", "^\\d+$", "(?m)^ok\\b", "\\b(?:a|bc)\\B", "x\\b|\\by"];
+    let texts = [
+        "guaranteed!",
+        "ég guarantee",
+        "123",
+        "a\nok go",
+        "ab bcd",
+        "x y",
+        "😀x",
+        "",
+        "naïve guaranteed",
+    ];
+    for pattern in patterns {
+        let real = Regex::new(pattern).unwrap();
+        let relaxed = relaxed(pattern).expect("these patterns have look-arounds");
+        for text in texts {
+            if real.is_match(text) {
+                assert!(relaxed.is_match(text), "{pattern:?} on {text:?}");
+            }
+        }
+    }
+    assert!(relaxed("plain").is_none(), "no look-around, no relaxed pattern");
+}
+
+#[test]
 fn detectors_name_the_entity() {
     let rules = rule(
         "D",
