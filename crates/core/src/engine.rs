@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use regex_syntax::hir::{Hir, HirKind};
 use sha2::{Digest, Sha256};
 
@@ -36,22 +36,24 @@ pub struct Engine {
     lists: Vec<ListUse>,
     /// Each regex rule and its compiled pattern.
     regexes: Vec<RuleRegex>,
+    /// One pass over the post that tells which regexes can match: every pattern with its
+    /// look-arounds (`\b`, `^`, `$`) removed, as one set. A relaxed pattern matches wherever
+    /// the real one does, and a set without look-arounds stays on the lazy DFA even on
+    /// non-ASCII text, where a Unicode `\b` sends a pattern to a backtracker (60% of check
+    /// time on tweets with emoji, before this gate). `None` when the set is too large; then
+    /// every pattern runs.
+    regex_gate: Option<RegexSet>,
     detectors: Option<Detectors>,
     entity_rules: Vec<(Entity, usize)>,
     link_rules: Vec<usize>,
     always_rules: Vec<usize>,
 }
 
-/// A rule's regex, with a cheaper necessary condition when the pattern has look-arounds.
+/// A rule's regex.
 #[derive(Debug)]
 struct RuleRegex {
     rule: usize,
     regex: Regex,
-    /// The pattern with its word boundaries and anchors removed. It matches wherever the real
-    /// pattern does, and it stays on the fast lazy DFA on non-ASCII text, where a Unicode `\b`
-    /// sends the real pattern to a backtracker (60% of check time in a profile on tweets
-    /// with emoji). Posts it rejects skip the real pattern.
-    relaxed: Option<Regex>,
 }
 
 #[derive(Debug)]
@@ -147,21 +149,8 @@ impl Engine {
         // Each pattern runs on its own rather than through one `RegexSet`: a set has no literal
         // prefilter and falls back to a slow engine on `\b` in non-ASCII text, while most
         // policy patterns have a literal that lets the single regex skip a post at memchr speed.
-        for RuleRegex { rule, regex, relaxed } in &self.regexes {
-            if !self.rules[*rule].scope.covers(post) {
-                continue;
-            }
-            if relaxed.as_ref().is_some_and(|relaxed| !relaxed.is_match(text)) {
-                continue;
-            }
-            for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
-                scratch.candidates.push(Candidate {
-                    rule: *rule,
-                    start: m.start(),
-                    end: m.end(),
-                    entity: None,
-                });
-            }
+        if !self.regexes.is_empty() {
+            self.regex_candidates(post, scratch);
         }
         if let Some(detectors) = &self.detectors {
             scratch.detections.clear();
@@ -234,6 +223,26 @@ impl Engine {
                 _ => {}
             }
             at = end;
+        }
+    }
+
+    fn regex_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
+        let text = post.text;
+        let gate = self.regex_gate.as_ref().map(|gate| gate.matches(text));
+        for (index, RuleRegex { rule, regex }) in self.regexes.iter().enumerate() {
+            if gate.as_ref().is_some_and(|gate| !gate.matched(index))
+                || !self.rules[*rule].scope.covers(post)
+            {
+                continue;
+            }
+            for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
+                scratch.candidates.push(Candidate {
+                    rule: *rule,
+                    start: m.start(),
+                    end: m.end(),
+                    entity: None,
+                });
+            }
         }
     }
 
@@ -456,6 +465,7 @@ impl<'a> Compiler<'a> {
             rules.push(CompiledRule { info, scope: rule.scope.clone(), kind });
         }
         let regexes = self.regexes(&patterns);
+        let regex_gate = regex_gate(&regexes);
         let terms = std::mem::take(&mut self.terms).build();
         if let Err(err) = &terms {
             let message = format!("the policy's terms cannot be compiled: {err}");
@@ -480,6 +490,7 @@ impl<'a> Compiler<'a> {
             terms: terms.expect("a term build error was reported above"),
             lists: self.lists,
             regexes,
+            regex_gate,
             detectors: (!entities.is_empty()).then(|| Detectors::new(&entities)),
             entity_rules,
             link_rules,
@@ -577,9 +588,7 @@ impl<'a> Compiler<'a> {
                 continue;
             }
             match RegexBuilder::new(pattern).size_limit(MAX_REGEX_COMPILED_BYTES).build() {
-                Ok(regex) => {
-                    regexes.push(RuleRegex { rule: *rule, relaxed: relaxed(pattern), regex })
-                }
+                Ok(regex) => regexes.push(RuleRegex { rule: *rule, regex }),
                 Err(err) => {
                     let message = format!("bad regular expression: {}", regex_error(&err));
                     self.diagnostics.push(Diagnostic::error(&self.policy.file, *at, message));
@@ -624,15 +633,24 @@ fn term_file_position(rule: &Rule, path: &str) -> Option<Position> {
         .map(|f| f.at)
 }
 
-/// The pattern without its look-arounds (`\b`, `^`, `$`, …), or `None` when it has none or
-/// the relaxed form does not compile within the limit.
-fn relaxed(pattern: &str) -> Option<Regex> {
-    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
-    if hir.properties().look_set().is_empty() {
+/// The set of relaxed patterns, in the order of `regexes`; `None` if there are none or the
+/// set would be too large.
+fn regex_gate(regexes: &[RuleRegex]) -> Option<RegexSet> {
+    if regexes.is_empty() {
         return None;
     }
-    let relaxed = without_looks(hir).to_string();
-    RegexBuilder::new(&relaxed).size_limit(MAX_REGEX_COMPILED_BYTES).build().ok()
+    let relaxed: Vec<String> = regexes.iter().map(|r| relaxed(r.regex.as_str())).collect();
+    let limit = MAX_REGEX_COMPILED_BYTES.saturating_mul(regexes.len());
+    RegexSetBuilder::new(relaxed).size_limit(limit).build().ok()
+}
+
+/// The pattern without its look-arounds (`\b`, `^`, `$`, …): it matches wherever the
+/// pattern does.
+fn relaxed(pattern: &str) -> String {
+    match regex_syntax::Parser::new().parse(pattern) {
+        Ok(hir) if !hir.properties().look_set().is_empty() => without_looks(hir).to_string(),
+        _ => pattern.to_owned(),
+    }
 }
 
 fn without_looks(hir: Hir) -> Hir {
