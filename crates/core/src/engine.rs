@@ -228,6 +228,11 @@ impl Engine {
 
     fn regex_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
         let text = post.text;
+        // Most posts match no pattern; `is_match` answers that with the cheaper
+        // non-overlapping search before `matches` finds out which.
+        if self.regex_gate.as_ref().is_some_and(|gate| !gate.is_match(text)) {
+            return;
+        }
         let gate = self.regex_gate.as_ref().map(|gate| gate.matches(text));
         for (index, RuleRegex { rule, regex }) in self.regexes.iter().enumerate() {
             if gate.as_ref().is_some_and(|gate| !gate.matched(index))

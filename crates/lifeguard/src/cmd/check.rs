@@ -281,17 +281,22 @@ fn check_line<'a>(
     line_offset: u64,
     out: &mut Vec<u8>,
 ) -> Result<bool, (Option<&'a RawValue>, String)> {
-    let text = std::str::from_utf8(bytes).map_err(|err| {
-        let at = err.valid_up_to();
-        (
-            None,
-            format!(
-                "invalid UTF-8 at byte {} of the input (byte {at} of the line)",
-                line_offset + at as u64
-            ),
-        )
-    })?;
-    let line: InputLine<'a> = serde_json::from_str(text).map_err(|err| (None, json_error(&err)))?;
+    // serde_json checks UTF-8 as it parses; only a line it rejects is checked again, to name
+    // the byte when UTF-8 is what is wrong.
+    let line: InputLine<'a> =
+        serde_json::from_slice(bytes).map_err(|err| match std::str::from_utf8(bytes) {
+            Err(utf8) => {
+                let at = utf8.valid_up_to();
+                (
+                    None,
+                    format!(
+                        "invalid UTF-8 at byte {} of the input (byte {at} of the line)",
+                        line_offset + at as u64
+                    ),
+                )
+            }
+            Ok(_) => (None, json_error(&err)),
+        })?;
     let kind = match line.kind.as_deref() {
         Some(kind) => {
             kind.parse::<ContentKind>().map_err(|err| (line.id, format!("field `kind`: {err}")))?
