@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Offensive-language quality of the built-in default policy, next to two Python peers.
+#
+# Runs `lifeguard check --jsonl` with the default policy over the TweetEval/OLID offensive
+# validation split and scores it, better-profanity and alt-profanity-check on the same
+# posts (precision, recall, F1 of the offensive class, macro-F1, accuracy). A post counts
+# as offensive for Lifeguard when any finding has category "offensive".
+#
+# Usage, from anywhere:   bench/quality.sh
+# Environment:
+#   LIFEGUARD_CORPUS   folder holding tweeteval_offensive_val.jsonl (default: ../shared/corpus
+#                      relative to the repository root)
+#   QUALITY_SPLIT      corpus split to score: val (default) or train
+#   LIFEGUARD_POLICY   policy to measure (default: crates/core/default-policy, the source of
+#                      the built-in policy, so the files on disk are measured even before the
+#                      binary is rebuilt with them)
+#
+# The corpus is research data with no licence to redistribute: it is read at run time and
+# never copied into the repository (verdicts go to target/bench/, which git ignores).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+corpus_dir="${LIFEGUARD_CORPUS:-../shared/corpus}"
+split="${QUALITY_SPLIT:-val}"
+corpus="$corpus_dir/tweeteval_offensive_$split.jsonl"
+if [[ ! -f "$corpus" ]]; then
+    echo "quality.sh: corpus not found: $corpus (set LIFEGUARD_CORPUS)" >&2
+    exit 2
+fi
+
+venv="target/bench-venv"
+python="${PYTHON:-python3.11}"
+if [[ ! -x "$venv/bin/python" ]]; then
+    echo "quality.sh: creating $venv" >&2
+    "$python" -m venv "$venv"
+fi
+# Pinned so that runs stay comparable over time. alt-profanity-check ships a pickled
+# scikit-learn model, so each release pins the scikit-learn and joblib it was saved with:
+# 1.9.1 requires Python >= 3.11 (this machine's python3.11) and pins scikit-learn==1.9.1 and
+# joblib==1.6.0, which have Python 3.11 wheels. A newer alt-profanity-check may need a newer
+# Python; bump both together.
+if ! "$venv/bin/python" -c 'import better_profanity, profanity_check' 2>/dev/null; then
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        'better-profanity==0.7.0' 'alt-profanity-check==1.9.1'
+fi
+# Fail here, not halfway through the run, if the model does not load.
+"$venv/bin/python" -c 'from profanity_check import predict; assert list(predict(["hello"])) == [0]'
+
+cargo build --release -p lifeguard --quiet
+
+out="target/bench"
+mkdir -p "$out"
+verdicts="$out/lifeguard-offensive-$split.jsonl"
+policy="${LIFEGUARD_POLICY:-crates/core/default-policy}"
+# --jsonl writes one verdict per input line, in order, and ignores the corpus's extra "label"
+# field. Exit status 1 only means that some post needs action, which is expected here; 2 means
+# a usage or policy error, or input lines it could not read (error lines, which quality.py
+# counts as posts without a verdict).
+status=0
+target/release/lifeguard check --policy "$policy" --jsonl "$corpus" >"$verdicts" || status=$?
+case $status in
+    0 | 1) ;;
+    2)
+        if [[ ! -s "$verdicts" ]]; then
+            echo "quality.sh: lifeguard check failed (status 2)" >&2
+            exit 1
+        fi
+        echo "quality.sh: lifeguard check reported input errors; see the note under the table" >&2
+        ;;
+    *)
+        echo "quality.sh: lifeguard check exited with status $status" >&2
+        exit 1
+        ;;
+esac
+
+"$venv/bin/python" bench/quality.py --corpus "$corpus" --verdicts "$verdicts"
