@@ -81,3 +81,45 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:106:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
     "#);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A valid document to mutate, so the cases reach deep into rule and example tables.
+    const SEED: &str = include_str!("../../../../fixtures/policies/minimal/policy.md");
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn parsing_arbitrary_text_never_panics_and_places_every_diagnostic(text in "\\PC{0,400}") {
+            let loaded = load("p.md", &text, &MemoryFiles::default());
+            let lines = text.lines().count().max(1) as u32 + 1;
+            for d in &loaded.diagnostics {
+                prop_assert!(d.position.line >= 1 && d.position.line <= lines, "{d}");
+                prop_assert!(d.position.column >= 1, "{d}");
+            }
+            prop_assert_eq!(loaded.engine.is_some(), !loaded.diagnostics.iter().any(Diagnostic::is_error));
+            let _ = explain(&loaded.policy);
+        }
+
+        #[test]
+        fn damaged_valid_documents_never_panic(at in 0usize..SEED.len(), cut in 0usize..40, insert in "\\PC{0,12}") {
+            let mut at = at;
+            while !SEED.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = (at + cut).min(SEED.len());
+            while !SEED.is_char_boundary(end) {
+                end -= 1;
+            }
+            let damaged = format!("{}{insert}{}", &SEED[..at], &SEED[end..]);
+            let files = MemoryFiles::new([("terms/words.txt", "shucks\n")]);
+            let loaded = load("p.md", &damaged, &files);
+            prop_assert_eq!(loaded.engine.is_some(), !loaded.diagnostics.iter().any(Diagnostic::is_error));
+            let _ = explain(&loaded.policy);
+        }
+    }
+}

@@ -125,3 +125,54 @@ fn all_clean_exits_zero_and_stats_go_to_stderr() {
     assert!(run.stderr.starts_with("checked 2 posts (0.0 MB) in "), "{}", run.stderr);
     assert!(run.stderr.contains("posts/s") && run.stderr.contains("MB/s"), "{}", run.stderr);
 }
+
+/// The keys of an object in the schema's `$defs`.
+fn schema_keys(schema: &serde_json::Value, def: &str, field: &str) -> Vec<String> {
+    let mut keys: Vec<String> = match &schema["$defs"][def][field] {
+        serde_json::Value::Object(map) => map.keys().cloned().collect(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+        }
+        other => panic!("no {field} in {def}: {other}"),
+    };
+    keys.sort();
+    keys
+}
+
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn output_lines_have_exactly_the_fields_the_schema_documents() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::fixture("../docs/verdict.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let input = "{\"id\":1,\"text\":\"card 4111 1111 1111 1111 and heck\"}\n{\"id\":2,\"text\":\"Engineer\",\"kind\":\"bio\"}\nnope\n";
+    let run = jsonl(input.as_bytes(), "1");
+    let lines: Vec<serde_json::Value> =
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(keys(&lines[0]), schema_keys(&schema, "verdict", "properties"));
+    let with_entity = &lines[0]["findings"][0];
+    assert_eq!(keys(with_entity), schema_keys(&schema, "finding", "properties"));
+    let without_entity = &lines[1]["findings"][0];
+    assert_eq!(keys(without_entity), schema_keys(&schema, "finding", "required"));
+    assert_eq!(keys(&lines[0]["policy"]), {
+        let mut k: Vec<String> = schema["$defs"]["verdict"]["properties"]["policy"]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        k.sort();
+        k
+    });
+    assert_eq!(keys(&lines[2]), schema_keys(&schema, "error", "required"));
+    let entities = schema["$defs"]["finding"]["properties"]["entity"]["enum"].as_array().unwrap();
+    for entity in lifeguard_core::detect::Entity::ALL {
+        assert!(entities.iter().any(|e| e == entity.name()), "{entity:?} missing from the schema");
+    }
+}
