@@ -162,6 +162,9 @@ impl Detectors {
             wants(Entity::PrivateKey),
             wants(Entity::Password),
         );
+        if wants(Entity::Phone) {
+            phone::warm_up();
+        }
         Detectors { wanted, secrets }
     }
 

@@ -176,3 +176,20 @@ fn output_lines_have_exactly_the_fields_the_schema_documents() {
         assert!(entities.iter().any(|e| e == entity.name()), "{entity:?} missing from the schema");
     }
 }
+
+#[test]
+fn a_verdict_without_findings_is_written_like_any_other() {
+    let run = jsonl(b"{\"id\": [1, \"a b\"],  \"text\": \"fine\"}\n{\"text\": \"fine\"}\n", "1");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    let hash = lines[0].split("\"hash\":\"").nth(1).unwrap().split('"').next().unwrap();
+    let policy = format!("{{\"id\":\"minimal\",\"version\":\"1\",\"hash\":\"{hash}\"}}");
+    assert_eq!(
+        lines[0],
+        format!("{{\"id\":[1, \"a b\"],\"action\":\"allow\",\"findings\":[],\"policy\":{policy}}}")
+    );
+    assert_eq!(lines[1], format!("{{\"action\":\"allow\",\"findings\":[],\"policy\":{policy}}}"));
+    let single =
+        crate::lifeguard(&["check", "--format", "json", "--policy", &minimal_policy()], "fine");
+    assert_eq!(single.stdout.trim_end(), lines[1], "the serde path writes the same line");
+}
