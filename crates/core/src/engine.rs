@@ -2,10 +2,10 @@
 //!
 //! Compiling does all the work that does not depend on the post: every term of every rule
 //! (matches, exceptions, proximity lists, disclosure triggers and markers) goes into one
-//! automaton, every pattern is compiled once with its literal prefilter, every wanted entity
-//! goes into one detector set.
-//! Checking a post is then one pass of each over the text, and the rules only look at what
-//! those passes found. [`Engine::check`] borrows the post, never fails and allocates only for
+//! automaton; every pattern is compiled once, and all of them without their look-arounds go
+//! into one set that tells in a single pass which patterns can match; every wanted entity goes
+//! into one detector set. Checking a post is then one pass of each over the text, and the
+//! rules only look at what those passes found. [`Engine::check`] borrows the post, never fails and allocates only for
 //! findings.
 
 use std::cell::RefCell;
