@@ -51,6 +51,9 @@ pub(crate) struct CheckArgs {
     /// With --jsonl: worker threads (default: every core).
     #[arg(long, value_name = "N", requires = "jsonl")]
     pub(crate) threads: Option<usize>,
+    /// Exit 0 even when a finding needs action (errors still exit 2): for reports and demos.
+    #[arg(long)]
+    pub(crate) exit_zero: bool,
     /// The input file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) input: Option<PathBuf>,

@@ -29,6 +29,11 @@ const CHUNK_BYTES: usize = 256 << 10;
 const CHUNK_LINES: usize = 2048;
 
 pub(crate) fn run(args: &CheckArgs) -> anyhow::Result<Exit> {
+    let exit = check(args)?;
+    Ok(if args.exit_zero && exit == Exit::NeedsAction { Exit::Ok } else { exit })
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<Exit> {
     let kind: ContentKind = args.kind.parse().map_err(anyhow::Error::new)?;
     let author: AuthorType = args.author_type.parse().map_err(anyhow::Error::new)?;
     let source = PolicySource::open_or_builtin(args.policy.as_deref())?;

@@ -20,6 +20,19 @@ fn a_finding_that_needs_action_exits_one_and_is_underlined() {
 }
 
 #[test]
+fn exit_zero_reports_without_failing_but_errors_still_fail() {
+    let policy = minimal_policy();
+    let run = lifeguard(&["check", "--exit-zero", "--policy", &policy], "what the heck");
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("LANG-1"), "{}", run.stdout);
+    let run = lifeguard(
+        &["check", "--exit-zero", "--jsonl", "--policy", &policy],
+        "{\"text\":\"heck\"}\nbad\n",
+    );
+    assert_eq!(run.code, 2);
+}
+
+#[test]
 fn json_format_names_rule_clause_span_entity_and_policy() {
     let run = lifeguard(
         &["check", "--policy", &minimal_policy(), "--format", "json"],
