@@ -127,7 +127,9 @@
 //! per-[`Scratch`] cache of non-ASCII characters' folds. The automaton is a
 //! contiguous NFA with byte classes (dense near the root), searched by
 //! anchored walks from the positions where a match may start, which die
-//! within a few bytes in ordinary text. A walk is bounded by the longest term,
+//! within a few bytes in ordinary text; a walk is not even taken where no
+//! term begins with the next two or three bytes, which bitmaps of the terms'
+//! first bytes tell. A walk is bounded by the longest term,
 //! so a check costs at most (words in the post) × (longest term's normalized
 //! length). A check allocates nothing once its [`Scratch`] has grown to the
 //! size of the largest post seen.

@@ -127,7 +127,7 @@ const LANE: u32 = u32::MAX;
 /// [`Normalized::run`].
 ///
 /// The automaton only needs the skeleton, and the word boundaries follow
-/// from the skeleton itself (see [`Normalized::match_starts`] and
+/// from the skeleton itself (see [`Normalized::word_starts`] and
 /// [`Normalized::ends_word`]); run lengths and original offsets are only
 /// needed for the rare candidate. So the ASCII lane writes nothing but
 /// skeleton bytes, and [`Normalized::details`] recomputes its words' details
@@ -207,8 +207,16 @@ impl Normalized {
         u32::try_from(after.saturating_sub(1)).unwrap_or(u32::MAX)
     }
 
+    /// The skeleton offset of each word's start, in order. A match may start
+    /// there, and also just after a leading `#` or `@`.
+    pub(super) fn word_starts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().map(|w| w.skel as usize)
+    }
+
     /// The skeleton offsets where a match may start, in order: each word's
-    /// start, and just after a leading `#` or `@`.
+    /// start, and just after a leading `#` or `@`. The search walks the same
+    /// starts from [`Normalized::word_starts`].
+    #[cfg(test)]
     pub(super) fn match_starts(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().flat_map(|w| {
             let at = w.skel as usize;
@@ -493,48 +501,73 @@ impl Normalized {
     /// The ASCII lane: writes plain ASCII words straight from the bytes,
     /// starting at a token where [`starts_lane_word`] holds, and going on
     /// through the following words for as long as they are that simple (see
-    /// [`lane_word`]). Returns where it stopped, or `None` if it wrote
+    /// [`lane_word`]; a one-letter word only when a longer lane word or the
+    /// end follows). Returns where it stopped, or `None` if it wrote
     /// nothing. It must write exactly what the general path would, which a
     /// property test checks.
+    #[inline(never)]
     fn ascii_lane(&mut self, bytes: &[u8], from: usize) -> Option<usize> {
-        // A lane word is never a one-character word, and neither is the
-        // first word of a token the lane declines: either would flush
-        // pending one-letter words anyway.
-        self.flush_spelled();
+        // Pending one-letter words wait for the next word, which settles
+        // whether rule 4 joins them: a lane word (never one character)
+        // flushes them, as the general path would; if the lane declines,
+        // they stay for the general path.
+        if !self.spelled.is_empty() {
+            if lane_word(bytes, from, &mut Check)?.single {
+                return None;
+            }
+            self.flush_spelled();
+        }
         // Each word needs at most its bytes plus a space, and every word but
         // the first consumed at least one separator byte.
         self.reserve(bytes.len() - from + 1);
         let mut i = from;
+        let mut letters_end = from;
+        let mut len = self.len;
+        let mut space = usize::from(!self.words.is_empty());
         loop {
-            let space = usize::from(!self.words.is_empty());
-            let mut out = SkelOnly { skel: &mut self.skel, n: self.len + space, possessive: None };
+            let mut out = SkelOnly { skel: &mut self.skel, n: len + space, possessive: None };
             let Some(word) = lane_word(bytes, i, &mut out) else {
-                return (i > from).then_some(i);
+                break;
             };
             let (n, possessive) = (out.n, out.possessive);
-            if space == 1 {
-                self.skel[self.len] = b' ';
+            let mut next = word.end;
+            while bytes.get(next).is_some_and(|&c| ASCII_SEP[usize::from(c)]) {
+                next += 1;
             }
-            self.words.push(Word { skel: (self.len + space) as u32, orig: i as u32, info: LANE });
+            // A one-letter word is a word on its own when a longer word or
+            // the end of the text follows; otherwise rule 4 may join it, and
+            // the general path takes over.
+            if word.single
+                && next < bytes.len()
+                && lane_word(bytes, next, &mut Check).is_none_or(|w| w.single)
+            {
+                break;
+            }
+            if space == 1
+                && let Some(slot) = self.skel.get_mut(len)
+            {
+                *slot = b' ';
+            }
+            self.words.push(Word { skel: (len + space) as u32, orig: i as u32, info: LANE });
             if let Some(at) = possessive {
                 self.inner_ends.push(at as u32);
             }
-            self.len = n;
-            let mut next = word.letters_end;
-            while bytes.get(next).is_some_and(|&c| is_ascii_sep(c)) {
-                next += 1;
-            }
-            // Only a pending one-letter word looks at the gap, and the next
-            // word is not one if the lane goes on.
-            self.gap_len = (next - word.letters_end) as u32;
-            if next > word.letters_end {
-                self.gap_char = char::from(bytes[next - 1]);
-            }
-            if !starts_lane_word(bytes, next) {
-                return Some(next);
-            }
+            len = n;
+            space = 1;
+            letters_end = word.letters_end;
             i = next;
         }
+        self.len = len;
+        if i == from {
+            return None;
+        }
+        // Only a pending one-letter word looks at the gap, and the lane
+        // leaves none.
+        self.gap_len = (i - letters_end) as u32;
+        if i > letters_end {
+            self.gap_char = char::from(bytes[i - 1]);
+        }
+        Some(i)
     }
 
     fn emit(&mut self, units: &[Unit]) {
@@ -587,7 +620,8 @@ impl Normalized {
 
 /// Whether the ASCII lane may start a word at `at`: two letters, a letter
 /// and an apostrophe and a letter ("I've"), or a leading `#`/`@` and a
-/// letter. None of these can be a one-letter word.
+/// letter. None of these can be a one-letter word; one-letter words are only
+/// taken after a lane word (see [`Normalized::ascii_lane`]).
 fn starts_lane_word(bytes: &[u8], at: usize) -> bool {
     let letter = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphabetic);
     match bytes.get(at) {
@@ -624,9 +658,30 @@ fn unit_contraction(rest: &[Unit]) -> bool {
     })
 }
 
-fn is_ascii_sep(c: u8) -> bool {
-    c.is_ascii() && ASCII[c as usize].1 == Class::Sep
-}
+/// The lowercase of an ASCII letter, and 0 for any other byte.
+static ASCII_LOWER: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() {
+            table[b] = c | 0x20;
+        }
+        b += 1;
+    }
+    table
+};
+
+/// Whether a byte is an ASCII separator, by byte.
+static ASCII_SEP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(ASCII[b].1, Class::Sep);
+        b += 1;
+    }
+    table
+};
 
 /// Where [`lane_word`] writes: the skeleton alone when normalizing, the
 /// [`Info`]s alone when a candidate needs them.
@@ -637,6 +692,27 @@ trait LaneOut {
     fn extend(&mut self, at: u32);
     /// A word may also end after the last character (a possessive follows).
     fn possessive(&mut self);
+
+    /// Takes the run of ASCII letters at `bytes[from..]`, lowercased, each
+    /// extending the run of the one before when equal; `last` is the last
+    /// character taken (0 for none). Returns where the letters end.
+    fn letters(&mut self, bytes: &[u8], from: usize, last: &mut u8) -> usize {
+        let mut i = from;
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_alphabetic() {
+                break;
+            }
+            let c = b | 0x20;
+            if c == *last {
+                self.extend(i as u32);
+            } else {
+                self.push(c, i as u32, LETTER);
+                *last = c;
+            }
+            i += 1;
+        }
+        i
+    }
 }
 
 struct SkelOnly<'a> {
@@ -656,6 +732,57 @@ impl LaneOut for SkelOnly<'_> {
     fn possessive(&mut self) {
         self.possessive = Some(self.n - 1);
     }
+
+    /// The lane's inner loop, kept tight: only the skeleton is written.
+    /// Letters are copied as they are, and runs collapsed afterwards in the
+    /// rare word that has one.
+    fn letters(&mut self, bytes: &[u8], from: usize, last: &mut u8) -> usize {
+        let src = bytes.get(from..).unwrap_or_default();
+        // The lane reserved a skeleton byte per byte of the text.
+        let dst = self.skel.get_mut(self.n..).unwrap_or_default();
+        let len = src.len().min(dst.len());
+        let (src, dst) = (&src[..len], &mut dst[..len]);
+        let mut prev = *last;
+        let mut repeats = false;
+        let mut taken = len;
+        for (k, (slot, &b)) in dst.iter_mut().zip(src).enumerate() {
+            let c = ASCII_LOWER[usize::from(b)];
+            if c == 0 {
+                taken = k;
+                break;
+            }
+            *slot = c;
+            repeats |= c == prev;
+            prev = c;
+        }
+        let mut n = taken;
+        if repeats {
+            let mut run = *last;
+            n = 0;
+            for k in 0..taken {
+                let c = dst[k];
+                if c != run {
+                    dst[n] = c;
+                    n += 1;
+                    run = c;
+                }
+            }
+        }
+        self.n += n;
+        *last = prev;
+        from + taken
+    }
+}
+
+/// Writes nothing: whether the lane takes a word.
+struct Check;
+
+impl LaneOut for Check {
+    fn push(&mut self, _: u8, _: u32, _: u8) {}
+
+    fn extend(&mut self, _: u32) {}
+
+    fn possessive(&mut self) {}
 }
 
 struct Detail<'a> {
@@ -681,49 +808,58 @@ impl LaneOut for Detail<'_> {
 struct LaneWord {
     /// Byte offset after its last letter.
     letters_end: usize,
+    /// Byte offset after the separators read with it: a run of '!', or the
+    /// apostrophe before a contraction.
+    end: usize,
+    /// Whether it is a single letter, which rule 4 may join with others.
+    single: bool,
 }
 
 /// Reads the word at `bytes[from..]` if it is simple: an optional leading
-/// `#` or `@`, ASCII letters with single apostrophes between them, an
-/// optional run of `!`, then an ASCII separator or the end. Returns `None`
-/// for anything else; what it wrote to `out` is then garbage. The one
+/// `#` or `@`, ASCII letters with single apostrophes between them, then
+/// either an optional run of `!` and an ASCII separator or the end, or the
+/// apostrophe of a contraction ("don't" reads "don"). Returns `None` for
+/// anything else; what it wrote to `out` is then garbage. The one
 /// definition of a lane word, used both to write the skeleton and to
 /// recompute details.
 fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneWord> {
     let mut i = from;
-    let prefixed = matches!(bytes.get(i), Some(b'#' | b'@'));
-    if prefixed {
-        out.push(bytes[i], i as u32, 0);
+    if let Some(&prefix @ (b'#' | b'@')) = bytes.get(i) {
+        out.push(prefix, i as u32, 0);
         i += 1;
     }
     let mut last = 0;
+    let mut split = false;
     loop {
-        while let Some(&b) = bytes.get(i) {
-            if !b.is_ascii_alphabetic() {
-                break;
-            }
-            let c = b | 0x20;
-            if c == last {
-                out.extend(i as u32);
-            } else {
-                out.push(c, i as u32, LETTER);
-                last = c;
-            }
-            i += 1;
-        }
+        i = out.letters(bytes, i, &mut last);
         // An apostrophe between letters joins them; before a final "s" it
         // is also a word end, and the "s" starts a new run.
         if last != 0
             && bytes.get(i) == Some(&b'\'')
             && bytes.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
         {
-            // A contraction splits the word, which the general path does.
+            // Before a contraction it separates words instead ("don't" is
+            // "don t"), which the lane reads as two words when the token
+            // ends with the contraction: then no symbol after it can change
+            // how the token resolves ("I'm$" is not a contraction).
             if ascii_contraction(&bytes[i + 1..]) {
-                return None;
+                let mut after = i + 1;
+                while bytes.get(after).is_some_and(u8::is_ascii_alphabetic) {
+                    after += 1;
+                }
+                if bytes.get(after).is_some_and(|&c| !ASCII_SEP[usize::from(c)]) {
+                    return None;
+                }
+                split = true;
+                break;
             }
             let letter_at = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_alphabetic);
-            let joined_on =
-                letter_at(i + 2) || (bytes.get(i + 2) == Some(&b'\'') && letter_at(i + 3));
+            // An apostrophe after the "s" joins on too, unless it splits off
+            // a contraction ("x's'm").
+            let joined_on = letter_at(i + 2)
+                || (bytes.get(i + 2) == Some(&b'\'')
+                    && letter_at(i + 3)
+                    && !ascii_contraction(&bytes[i + 3..]));
             if bytes[i + 1] | 0x20 == b's' && !joined_on {
                 out.possessive();
                 last = 0;
@@ -734,16 +870,23 @@ fn lane_word<O: LaneOut>(bytes: &[u8], from: usize, out: &mut O) -> Option<LaneW
         break;
     }
     let letters_end = i;
-    while bytes.get(i) == Some(&b'!') {
+    if split {
         i += 1;
+    } else {
+        // A '!' after letters and before a separator is one too.
+        while bytes.get(i) == Some(&b'!') {
+            i += 1;
+        }
+        if bytes.get(i).is_some_and(|&c| !ASCII_SEP[usize::from(c)]) {
+            return None;
+        }
     }
-    let ends_token = bytes.get(i).is_none_or(|&c| is_ascii_sep(c));
-    // A lone letter may be spelling a word out, which only the general path
-    // knows how to join.
-    if !ends_token || letters_end - from < 2 {
+    let single = letters_end == from + 1;
+    // A lone `#` or `@` is punctuation.
+    if letters_end == from || single && !bytes[from].is_ascii_alphabetic() {
         return None;
     }
-    Some(LaneWord { letters_end })
+    Some(LaneWord { letters_end, end: i, single })
 }
 
 /// Offsets are stored as u32 to keep [`Info`] small; a post can never be
@@ -1190,6 +1333,12 @@ mod tests {
             "fo\u{441}k",
             "ab\u{301}c",
             "#ab's!! @c",
+            "x y I'm",
+            "aa'm$",
+            "don't go, a b I'm",
+            "wow!! a x! c",
+            "x's't y",
+            "I's'm here",
         ] {
             let (fast, general) = both_lanes(text);
             assert_eq!(fast, general, "{text:?}");

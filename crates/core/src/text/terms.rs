@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use aho_corasick::automaton::Automaton;
+use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::{contiguous, noncontiguous};
 use aho_corasick::{Anchored, MatchKind};
 
@@ -79,6 +79,7 @@ impl Builder {
             variants: Vec::new(),
             runs: Vec::new(),
             lists: Vec::new(),
+            filter: StartFilter::default(),
         };
         for (_, variants) in &self.patterns {
             let first = compiled.variants.len() as u32;
@@ -94,6 +95,20 @@ impl Builder {
                 compiled.variants.push(variant);
             }
             compiled.pattern_variants.push((first, compiled.variants.len() as u32));
+        }
+        for (skel, _) in &self.patterns {
+            match skel.as_slice() {
+                [] => {}
+                // A one-byte term may end before a possessive ("x's"), so any
+                // byte may follow it.
+                &[first] => {
+                    for second in 0..=u8::MAX {
+                        compiled.filter.mark_short(first, second);
+                    }
+                }
+                &[first, second] => compiled.filter.mark_short(first, second),
+                &[first, second, third, ..] => compiled.filter.mark_long(first, second, third),
+            }
         }
         if !self.patterns.is_empty() {
             let skeletons: Vec<&[u8]> = self.patterns.iter().map(|(s, _)| s.as_slice()).collect();
@@ -138,6 +153,75 @@ pub(super) struct Compiled {
     variants: Vec<Variant>,
     runs: Vec<u16>,
     lists: Vec<u32>,
+    /// Which starts may begin a term at all.
+    filter: StartFilter,
+}
+
+/// Skips the walks from starts that begin no term: most words of a post.
+/// `PAIRS` has a bit per first two skeleton bytes of a term (indexed by
+/// `first << 8 | second`), `SHORT` the same for terms of at most two bytes
+/// (every second byte for a one-byte term, which may end before a
+/// possessive "'s"), and `TRIPLES` a bit per hash of the first three bytes of
+/// longer terms. Exact on two bytes; a false positive only costs a walk.
+#[derive(Clone)]
+struct StartFilter {
+    bits: Box<[[u64; 1024]; 3]>,
+}
+
+impl Default for StartFilter {
+    fn default() -> Self {
+        Self { bits: Box::new([[0; 1024]; 3]) }
+    }
+}
+
+impl StartFilter {
+    const PAIRS: usize = 0;
+    const SHORT: usize = 1;
+    const TRIPLES: usize = 2;
+
+    fn pair(first: u8, second: u8) -> usize {
+        usize::from(first) << 8 | usize::from(second)
+    }
+
+    fn triple(first: u8, second: u8, third: u8) -> usize {
+        let key = u32::from(first) << 16 | u32::from(second) << 8 | u32::from(third);
+        (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
+    }
+
+    fn set(&mut self, table: usize, at: usize) {
+        self.bits[table][at >> 6] |= 1 << (at & 63);
+    }
+
+    fn get(&self, table: usize, at: usize) -> bool {
+        self.bits[table][at >> 6] >> (at & 63) & 1 != 0
+    }
+
+    fn mark_short(&mut self, first: u8, second: u8) {
+        self.set(Self::PAIRS, Self::pair(first, second));
+        self.set(Self::SHORT, Self::pair(first, second));
+    }
+
+    fn mark_long(&mut self, first: u8, second: u8, third: u8) {
+        self.set(Self::PAIRS, Self::pair(first, second));
+        self.set(Self::TRIPLES, Self::triple(first, second, third));
+    }
+
+    /// Whether a term may start at the beginning of `rest`, the skeleton
+    /// from a match start on. A missing byte reads as a space, which ends a
+    /// word just as the skeleton's end does.
+    #[inline]
+    fn may_start(&self, rest: &[u8]) -> bool {
+        let (first, second, third) = match *rest {
+            [a, b, c, ..] => (a, b, c),
+            [a, b] => (a, b, b' '),
+            [a] => (a, b' ', b' '),
+            [] => return false,
+        };
+        let pair = Self::pair(first, second);
+        self.get(Self::PAIRS, pair)
+            && (self.get(Self::SHORT, pair)
+                || self.get(Self::TRIPLES, Self::triple(first, second, third)))
+    }
 }
 
 /// Terse: the automaton's own `Debug` prints every state.
@@ -158,7 +242,8 @@ impl Compiled {
 
     pub(super) fn memory_usage(&self) -> usize {
         let aut = self.aut.as_ref().map_or(0, Automaton::memory_usage);
-        aut + self.pattern_variants.len() * 8
+        aut + std::mem::size_of::<[[u64; 1024]; 3]>()
+            + self.pattern_variants.len() * 8
             + self.variants.len() * 12
             + self.runs.len() * 2
             + self.lists.len() * 4
@@ -201,26 +286,43 @@ impl Search<'_> {
         let Ok(root) = aut.start_state(Anchored::Yes) else {
             return;
         };
-        for start in self.norm.match_starts() {
-            let mut sid = root;
-            for (at, &byte) in hay.iter().enumerate().skip(start) {
-                sid = aut.next_state(Anchored::Yes, sid, byte);
-                if !aut.is_special(sid) {
-                    continue;
-                }
-                if aut.is_dead(sid) {
-                    break;
-                }
-                if !aut.is_match(sid) || !self.norm.ends_word(at) {
-                    continue;
-                }
-                // A match state also lists the terms that are suffixes of
-                // the path; those start elsewhere and have their own walk.
-                for i in 0..aut.match_len(sid) {
-                    let pid = aut.match_pattern(sid, i);
-                    if aut.pattern_len(pid) == at + 1 - start {
-                        self.verify(pid.as_usize(), start, at + 1);
-                    }
+        let (norm, filter) = (self.norm, &self.compiled.filter);
+        for start in norm.word_starts() {
+            let rest = hay.get(start..).unwrap_or_default();
+            if filter.may_start(rest) {
+                self.walk(aut, root, rest, start);
+            }
+            if let Some((b'#' | b'@', rest)) = rest.split_first()
+                && filter.may_start(rest)
+            {
+                self.walk(aut, root, rest, start + 1);
+            }
+        }
+    }
+
+    /// One anchored walk from skeleton offset `start`, `rest` being the
+    /// skeleton from there on.
+    #[inline(always)]
+    fn walk<A: Automaton>(&mut self, aut: &A, root: StateID, rest: &[u8], start: usize) {
+        let mut sid = root;
+        for (len, &byte) in rest.iter().enumerate() {
+            sid = aut.next_state(Anchored::Yes, sid, byte);
+            if !aut.is_special(sid) {
+                continue;
+            }
+            if aut.is_dead(sid) {
+                break;
+            }
+            let at = start + len;
+            if !aut.is_match(sid) || !self.norm.ends_word(at) {
+                continue;
+            }
+            // A match state also lists the terms that are suffixes of the
+            // path; those start elsewhere and have their own walk.
+            for i in 0..aut.match_len(sid) {
+                let pid = aut.match_pattern(sid, i);
+                if aut.pattern_len(pid) == len + 1 {
+                    self.verify(pid.as_usize(), start, at + 1);
                 }
             }
         }
