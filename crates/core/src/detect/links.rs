@@ -69,6 +69,18 @@ fn in_dotted_quad(b: &[u8], dot: usize) -> bool {
 }
 
 fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
+    // The finder takes "with...https://x" as one link whose scheme is "with...https"; real
+    // schemes have no dots, so the link starts after the last character a scheme can't hold.
+    let (link, start) = match link.find("://") {
+        Some(i) => {
+            let scheme_start = link[..i]
+                .bytes()
+                .rposition(|c| !(c.is_ascii_alphanumeric() || c == b'+' || c == b'-'))
+                .map_or(0, |at| at + 1);
+            (&link[scheme_start..], start + scheme_start)
+        }
+        None => (link, start),
+    };
     let (has_scheme, rest) = match link.find("://") {
         Some(i)
             if i > 0
@@ -286,6 +298,7 @@ mod tests {
     fn finds_links_with_and_without_scheme() {
         let cases = [
             ("see https://x.com/a now", r#"4..19 "https://x.com/a" host=x.com"#),
+            ("more with...https://t.co/k2q", r#"12..28 "https://t.co/k2q" host=t.co"#),
             ("www.acme.example rocks", r#"0..16 "www.acme.example" host=www.acme.example"#),
             ("short: bit.ly/3xyz.", r#"7..18 "bit.ly/3xyz" host=bit.ly"#),
             ("http://192.168.0.1/x", r#"0..20 "http://192.168.0.1/x" host=192.168.0.1 ip"#),
