@@ -12,8 +12,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use lifeguard_core::default_policy;
 use lifeguard_core::policy::{self, MemoryFiles};
-use lifeguard_core::{Post, default_policy};
 
 /// Term files a fuzzed policy can name: a few small ones, plus the built-in policy's own so
 /// that seeds derived from it compile.
@@ -55,13 +55,7 @@ fuzz_target!(|data: &[u8]| {
 
     if let Some(engine) = &loaded.engine {
         for example in &loaded.policy.examples {
-            let post = Post {
-                text: &example.text,
-                kind: example.kind,
-                author: example.author,
-                platform: example.platform.as_deref(),
-            };
-            let verdict = engine.check(&post);
+            let verdict = engine.check(&example.post());
             for finding in &verdict.findings {
                 assert!(finding.start <= finding.end && finding.end <= example.text.len());
                 assert_eq!(

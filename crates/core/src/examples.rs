@@ -3,7 +3,6 @@
 use std::fmt::Write as _;
 
 use crate::engine::Engine;
-use crate::item::Post;
 use crate::policy::{Example, Policy};
 
 /// The result of one example.
@@ -31,13 +30,7 @@ pub fn run<'a>(policy: &'a Policy, engine: &Engine) -> Vec<Outcome<'a>> {
         .examples
         .iter()
         .map(|example| {
-            let post = Post {
-                text: &example.text,
-                kind: example.kind,
-                author: example.author,
-                platform: example.platform.as_deref(),
-            };
-            let verdict = engine.check(&post);
+            let verdict = engine.check(&example.post());
             let mut triggered: Vec<String> =
                 verdict.findings.iter().map(|f| f.rule.id.clone()).collect();
             triggered.sort();

@@ -275,6 +275,18 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl Example {
+    /// The example as the post the engine checks.
+    pub fn post(&self) -> crate::Post<'_> {
+        crate::Post {
+            text: &self.text,
+            kind: self.kind,
+            author: self.author,
+            platform: self.platform.as_deref(),
+        }
+    }
+}
+
 impl Policy {
     /// The clause a rule enforces.
     pub fn clause_of(&self, rule: &Rule) -> &Clause {
