@@ -193,3 +193,29 @@ fn a_verdict_without_findings_is_written_like_any_other() {
         crate::lifeguard(&["check", "--format", "json", "--policy", &minimal_policy()], "fine");
     assert_eq!(single.stdout.trim_end(), lines[1], "the serde path writes the same line");
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::process::{Command, Stdio};
+
+    let input = "{\"id\":1,\"text\":\"what the heck\"}\n".repeat(200_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lifeguard"))
+        .args(["check", "--jsonl", "--threads", "2", "--policy", &minimal_policy(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("{\"id\":1,\"action\":\"flag\""), "{first}");
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+}
