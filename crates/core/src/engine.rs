@@ -66,7 +66,7 @@ struct CompiledRule {
 #[derive(Debug)]
 enum RuleKind {
     Plain,
-    Proximity { within: u32, ordered: bool },
+    Proximity { within: u32, ordered: bool, same_sentence: bool },
     Disclosure { within: u32 },
     Links { deny: Vec<String>, allow: Vec<String>, shorteners: bool, ip: bool },
 }
@@ -214,8 +214,9 @@ impl Engine {
             let end = at + roles[at..].iter().take_while(|r| r.0 == rule).count();
             let group = &roles[at..end];
             match self.rules[rule].kind {
-                RuleKind::Proximity { within, ordered } => {
-                    proximity(rule, group, within, ordered, &mut scratch.candidates);
+                RuleKind::Proximity { within, ordered, same_sentence } => {
+                    let options = ProximityOptions { within, ordered, same_sentence };
+                    proximity(post.text, rule, group, options, &mut scratch.candidates);
                 }
                 RuleKind::Disclosure { within } => {
                     disclosure(rule, group, within, &mut scratch.candidates);
@@ -320,15 +321,23 @@ impl Engine {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct ProximityOptions {
+    within: u32,
+    ordered: bool,
+    same_sentence: bool,
+}
+
 /// A term of `first` within `within` words of a term of `second`: one finding per `first`
 /// occurrence, spanning it and the nearest qualifying `second` occurrence.
 fn proximity(
+    text: &str,
     rule: usize,
     group: &[(usize, Role, TermMatch)],
-    within: u32,
-    ordered: bool,
+    options: ProximityOptions,
     out: &mut Vec<Candidate>,
 ) {
+    let ProximityOptions { within, ordered, same_sentence } = options;
     let firsts = group.iter().filter(|r| r.1 == Role::First).map(|r| r.2);
     for first in firsts {
         let nearest = group
@@ -337,6 +346,7 @@ fn proximity(
             .map(|r| r.2)
             .filter(|second| second.start != first.start || second.end != first.end)
             .filter(|second| !ordered || first.end <= second.start)
+            .filter(|second| !same_sentence || !sentence_ends_between(text, &first, second))
             .map(|second| (word_distance(&first, &second), second))
             .filter(|(distance, _)| *distance <= within)
             .min_by_key(|(distance, second)| (*distance, second.start));
@@ -349,6 +359,19 @@ fn proximity(
             });
         }
     }
+}
+
+/// Whether a sentence ends in the text between two matches: a `.`, `!` or `?` followed by
+/// white space, or a line break. "e.g. " counts too; a decimal point does not.
+fn sentence_ends_between(text: &str, a: &TermMatch, b: &TermMatch) -> bool {
+    let (from, to) = if a.end <= b.start { (a.end, b.start) } else { (b.end, a.start) };
+    let Some(gap) = text.get(from..to) else { return false };
+    let gap = gap.as_bytes();
+    gap.iter().enumerate().any(|(i, &c)| {
+        c == b'\n'
+            || (matches!(c, b'.' | b'!' | b'?')
+                && gap.get(i + 1).is_some_and(u8::is_ascii_whitespace))
+    })
 }
 
 /// Words from the end of one match to the start of the other; 0 when they overlap or touch.
@@ -434,10 +457,14 @@ impl<'a> Compiler<'a> {
                     patterns.push((index, pattern.value.clone(), pattern.at));
                     RuleKind::Plain
                 }
-                Matcher::Proximity { first, second, within, ordered } => {
+                Matcher::Proximity { first, second, within, ordered, same_sentence } => {
                     self.add_source(index, Role::First, first, rule);
                     self.add_source(index, Role::Second, second, rule);
-                    RuleKind::Proximity { within: *within, ordered: *ordered }
+                    RuleKind::Proximity {
+                        within: *within,
+                        ordered: *ordered,
+                        same_sentence: *same_sentence,
+                    }
                 }
                 Matcher::Detect(wanted) => {
                     for &entity in wanted {

@@ -222,6 +222,8 @@ pub enum Matcher {
         within: u32,
         /// Whether `first` must come before `second`.
         ordered: bool,
+        /// Whether both must be in the same sentence.
+        same_sentence: bool,
     },
     /// Personal data or secrets found by validating detectors.
     Detect(Vec<Entity>),

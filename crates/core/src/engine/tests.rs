@@ -92,6 +92,27 @@ fn proximity_counts_words_and_respects_order() {
 }
 
 #[test]
+fn proximity_can_stay_within_a_sentence() {
+    let body = "proximity = { first = [\"guaranteed\"], second = [\"returns\"], within = 6, same_sentence = true }";
+    let rules = rule("P", "flag", body);
+    assert_eq!(findings(&rules, "Guaranteed delivery. Returns are easy"), "allow");
+    assert_eq!(findings(&rules, "Guaranteed!\nreturns"), "allow");
+    assert_eq!(
+        findings(&rules, "Guaranteed 12.5% returns"),
+        "flag\nP 0..24 \"Guaranteed 12.5% returns\""
+    );
+    let across = rule(
+        "P",
+        "flag",
+        "proximity = { first = [\"guaranteed\"], second = [\"returns\"], within = 6 }",
+    );
+    assert_eq!(
+        findings(&across, "Guaranteed delivery. Returns are easy"),
+        "flag\nP 0..28 \"Guaranteed delivery. Returns\""
+    );
+}
+
+#[test]
 fn regexes_report_every_match() {
     let rules = rule("R", "flag", "regex = '(?i)project [a-z]+'");
     assert_eq!(

@@ -490,7 +490,13 @@ impl<'a> DocParser<'a> {
                 self.error(at, "proximity needs terms in `second` (or `second_file`)");
             }
             let within = self.within(&p.within, base)?;
-            return Some(Matcher::Proximity { first, second, within, ordered: p.ordered });
+            return Some(Matcher::Proximity {
+                first,
+                second,
+                within,
+                ordered: p.ordered,
+                same_sentence: p.same_sentence,
+            });
         }
         if let Some(detect) = &raw.detect {
             let mut entities = Vec::new();
@@ -707,6 +713,8 @@ struct RawProximity {
     within: Spanned<i64>,
     #[serde(default)]
     ordered: bool,
+    #[serde(default)]
+    same_sentence: bool,
 }
 
 #[derive(Deserialize)]

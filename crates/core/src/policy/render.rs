@@ -73,11 +73,12 @@ pub fn sentence(rule: &Rule) -> String {
         }
         Matcher::Terms(source) => format!(" that use {}", terms(source, "or")),
         Matcher::Regex(pattern) => format!(" that match the pattern `{}`", pattern.value),
-        Matcher::Proximity { first, second, within, ordered } => {
+        Matcher::Proximity { first, second, within, ordered, same_sentence } => {
             let relation = if *ordered { "followed within" } else { "within" };
             let joiner = if *ordered { "by" } else { "of" };
+            let sentence = if *same_sentence { " in the same sentence" } else { "" };
             format!(
-                " that mention {} {relation} {within} {} {joiner} {}",
+                " that mention {} {relation} {within} {} {joiner} {}{sentence}",
                 terms(first, "or"),
                 words(*within),
                 terms(second, "or")
