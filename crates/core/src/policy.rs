@@ -115,6 +115,8 @@ pub struct Policy {
     pub file: String,
     /// The Markdown source, exactly as read.
     pub source: String,
+    /// Byte offset in `source` where the Markdown body starts, after the front matter.
+    pub body_start: usize,
     /// The front matter.
     pub meta: Meta,
     /// Every heading, in document order.
@@ -203,6 +205,13 @@ pub struct TermSource {
     pub terms: Vec<String>,
     /// A term file, relative to the policy's folder.
     pub file: Option<Located<String>>,
+}
+
+impl TermSource {
+    /// True when there is no inline term and no term file.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.file.is_none()
+    }
 }
 
 /// How a rule finds what it looks for.

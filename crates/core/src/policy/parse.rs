@@ -31,15 +31,17 @@ pub fn parse(file: &str, source: &str) -> Parsed {
         rules: Vec::new(),
         examples: Vec::new(),
         rule_ids_seen: Vec::new(),
+        body_start: 0,
     };
     parser.run();
-    let DocParser { diagnostics, meta, clauses, rules, examples, .. } = parser;
+    let DocParser { diagnostics, meta, clauses, rules, examples, body_start, .. } = parser;
     let mut diagnostics = diagnostics;
     diagnostics.sort_by_key(|d| d.position);
     Parsed {
         policy: Policy {
             file: file.to_owned(),
             source: source.to_owned(),
+            body_start,
             meta,
             clauses,
             rules,
@@ -61,6 +63,8 @@ struct DocParser<'a> {
     /// Ids of every rule whose table parsed, valid or not, so examples naming a rule that has
     /// its own error are not reported twice.
     rule_ids_seen: Vec<String>,
+    /// Where the Markdown body starts, after the front matter.
+    body_start: usize,
 }
 
 /// Where the pieces of a fenced block are, as byte ranges of the whole document.
@@ -83,6 +87,7 @@ impl<'a> DocParser<'a> {
             return;
         }
         let body_start = self.front_matter();
+        self.body_start = body_start;
         let mut pending_examples = Vec::new();
         let mut heading: Option<(HeadingLevel, Option<String>, usize, String)> = None;
         let mut block: Option<Block> = None;
@@ -483,10 +488,10 @@ impl<'a> DocParser<'a> {
             let at = base + proximity.span().start;
             let first = self.term_source(p.first.clone(), p.first_file.as_ref(), base);
             let second = self.term_source(p.second.clone(), p.second_file.as_ref(), base);
-            if first.terms.is_empty() && first.file.is_none() {
+            if first.is_empty() {
                 self.error(at, "proximity needs terms in `first` (or `first_file`)");
             }
-            if second.terms.is_empty() && second.file.is_none() {
+            if second.is_empty() {
                 self.error(at, "proximity needs terms in `second` (or `second_file`)");
             }
             let within = self.within(&p.within, base)?;
@@ -544,10 +549,10 @@ impl<'a> DocParser<'a> {
             let at = base + disclosure.span().start;
             let triggers = self.term_source(d.triggers.clone(), d.triggers_file.as_ref(), base);
             let markers = self.term_source(d.markers.clone(), d.markers_file.as_ref(), base);
-            if triggers.terms.is_empty() && triggers.file.is_none() {
+            if triggers.is_empty() {
                 self.error(at, "disclosure needs `triggers`");
             }
-            if markers.terms.is_empty() && markers.file.is_none() {
+            if markers.is_empty() {
                 self.error(at, "disclosure needs `markers`");
             }
             let within = match &d.within {

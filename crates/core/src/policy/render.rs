@@ -18,7 +18,7 @@ use crate::verdict::Action;
 pub fn explain(policy: &Policy) -> String {
     let source = policy.source.as_str();
     let lines = LineIndex::new(source);
-    let body_start = body_start(source);
+    let body_start = policy.body_start.min(source.len());
     let mut out = String::new();
     let meta = &policy.meta;
     let _ =
@@ -264,24 +264,6 @@ fn capitalize(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
-}
-
-/// Where the Markdown body starts: after the `+++` front matter, if it is closed.
-fn body_start(source: &str) -> usize {
-    let bom = if source.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut lines = source[bom..].split_inclusive('\n');
-    let Some(first) = lines.next() else { return bom };
-    if first.trim_end() != "+++" {
-        return bom;
-    }
-    let mut offset = bom + first.len();
-    for line in lines {
-        offset += line.len();
-        if line.trim_end() == "+++" {
-            return offset;
-        }
-    }
-    bom
 }
 
 /// Every fenced code block of the body: its tag and its whole range, fences included.
