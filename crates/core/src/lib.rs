@@ -1,10 +1,12 @@
-//! Lifeguard's pure core: the policy document, the check engine and its verdicts.
+//! Lifeguard's pure core: the policy document, the check engine, its verdicts and the
+//! archive's record (canonical encoding, hash chain, checkpoints, retention).
 //!
 //! Nothing here does I/O, reads the clock or the environment: files come in through the
 //! [`policy::Files`] trait, so the same code runs in the CLI, the server and the tests, and a
 //! verdict can be recomputed by anyone holding the policy and the post.
 #![warn(missing_docs)]
 
+pub mod archive;
 pub mod default_policy;
 pub mod detect;
 pub mod engine;

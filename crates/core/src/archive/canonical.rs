@@ -1,0 +1,120 @@
+//! Canonical JSON: the one byte sequence a payload hashes to.
+//!
+//! Objects have their keys sorted by code point, there is no whitespace, strings escape only
+//! `"`, `\` and control characters (as `\b \f \n \r \t` or lowercase `\u00xx`), and numbers are
+//! integers. That is what Python's `json.dumps(v, sort_keys=True, separators=(",", ":"),
+//! ensure_ascii=False)` writes for the same value, so a verifier in another language can
+//! re-encode a decoded payload and get the hashed bytes back.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+/// Why a text is not a canonical payload.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CanonicalError {
+    /// The text is not JSON at all.
+    #[error("not JSON: {0}")]
+    Syntax(String),
+    /// The JSON holds a number with a fraction or exponent, which has no canonical form here.
+    #[error("canonical payloads hold integers only, found {0}")]
+    Float(String),
+    /// Valid JSON, but not in canonical form (key order, spacing or escapes differ).
+    #[error("JSON is not in canonical form")]
+    NotCanonical,
+}
+
+/// Encodes a value canonically. Floats never occur in payloads built by this crate; one that
+/// does is written in serde_json's shortest form and rejected by [`parse_canonical`].
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::with_capacity(256);
+    write_value(value, &mut out);
+    out
+}
+
+/// Parses a payload and checks that it is exactly its own canonical encoding.
+pub fn parse_canonical(text: &str) -> Result<Value, CanonicalError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|err| CanonicalError::Syntax(err.to_string()))?;
+    if let Some(float) = find_float(&value) {
+        return Err(CanonicalError::Float(float));
+    }
+    if canonical_json(&value) != text {
+        return Err(CanonicalError::NotCanonical);
+    }
+    Ok(value)
+}
+
+fn find_float(value: &Value) -> Option<String> {
+    match value {
+        Value::Number(n) if !(n.is_i64() || n.is_u64()) => Some(n.to_string()),
+        Value::Array(items) => items.iter().find_map(find_float),
+        Value::Object(map) => map.values().find_map(find_float),
+        _ => None,
+    }
+}
+
+fn write_value(value: &Value, out: &mut String) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // serde_json's map is ordered only without its `preserve_order` feature, which any
+            // crate in a build may switch on, so the order is imposed here.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(key, out);
+                out.push(':');
+                write_value(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut plain_from = 0;
+    for (i, byte) in s.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[plain_from..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        plain_from = i + 1;
+    }
+    out.push_str(&s[plain_from..]);
+    out.push('"');
+}
