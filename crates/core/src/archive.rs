@@ -5,6 +5,7 @@
 //! The byte-level format is specified in `docs/archive-format.md`; anything that changes the
 //! bytes of an encoding must bump [`FORMAT_VERSION`] and keep the old version verifiable.
 
+mod admin;
 mod canonical;
 mod chain;
 mod checkpoint;
@@ -12,6 +13,10 @@ mod query;
 mod record;
 mod retention;
 
+pub use admin::{
+    disposition_payload, hold_from_payload, hold_payload, hold_release_payload, retention_from_payload,
+    retention_payload,
+};
 pub use canonical::{CanonicalError, canonical_json, parse_canonical};
 pub use chain::{
     ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, entry_hash, hex, parse_hex, payload_hash,

@@ -260,10 +260,16 @@ impl Item {
     }
 
     /// Identifies this version's content: SHA-256 over the canonical payload without the
-    /// capture time, the raw payload and `revises`. Re-importing the same export finds the same
-    /// versions, so it adds nothing.
+    /// capture time, the raw payload, `revises` and whether it is an original or an edit (the
+    /// archive decides that), but with whether it is a deletion. Re-importing the same export
+    /// finds the same versions, so it adds nothing.
     pub fn version_digest(&self) -> Hash {
-        Sha256::digest(canonical_json(&self.content_value()).as_bytes()).into()
+        let mut value = self.content_value();
+        if let Value::Object(map) = &mut value {
+            map.remove("change");
+            map.insert("deleted".into(), json!(self.change == Change::Deletion));
+        }
+        Sha256::digest(canonical_json(&value).as_bytes()).into()
     }
 
     fn content_value(&self) -> Value {

@@ -1,0 +1,171 @@
+//! The part of an append both backends share: deciding which items are new versions, edits
+//! or repeats, and turning them into chained entries and projection rows. Pure; the backends
+//! only read what it needs and insert what it returns.
+
+use std::collections::HashMap;
+
+use lifeguard_core::archive::{Change, Entry, EntryKind, Hash, tokens, verdict_payload};
+
+use crate::types::{AppendReport, Checked};
+
+/// The versions already archived for one platform item: (digest, entry) pairs.
+pub(crate) type Existing = HashMap<(String, String), Vec<(Hash, u64)>>;
+
+pub(crate) struct ItemInsert {
+    pub(crate) seq: u64,
+    pub(crate) platform: String,
+    pub(crate) account: String,
+    pub(crate) external_id: String,
+    pub(crate) kind: &'static str,
+    pub(crate) author: String,
+    pub(crate) author_type: &'static str,
+    pub(crate) created_at: Option<i64>,
+    pub(crate) captured_at: i64,
+    pub(crate) sort_at: i64,
+    pub(crate) change: &'static str,
+    pub(crate) revises: Option<u64>,
+    pub(crate) version_digest: Hash,
+    pub(crate) action: Option<&'static str>,
+    pub(crate) findings: u32,
+    /// The text's words as the index sees them.
+    pub(crate) words: String,
+}
+
+pub(crate) struct VerdictInsert {
+    pub(crate) seq: u64,
+    pub(crate) item: u64,
+    pub(crate) policy_id: String,
+    pub(crate) policy_version: String,
+    pub(crate) policy_sha256: String,
+    pub(crate) action: String,
+    pub(crate) findings: u32,
+}
+
+pub(crate) struct FindingInsert {
+    pub(crate) item: u64,
+    pub(crate) verdict: u64,
+    pub(crate) category: String,
+    pub(crate) rule: String,
+}
+
+#[derive(Default)]
+pub(crate) struct Planned {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) items: Vec<ItemInsert>,
+    pub(crate) verdicts: Vec<VerdictInsert>,
+    pub(crate) findings: Vec<FindingInsert>,
+    pub(crate) report: AppendReport,
+}
+
+/// The platform items a batch touches, for the backend to look up.
+pub(crate) fn keys(batch: &[Checked]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> =
+        batch.iter().map(|c| (c.item.platform.clone(), c.item.external_id.clone())).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Plans the entries and rows for a batch after `head`, given what is already archived.
+pub(crate) fn plan(
+    batch: &[Checked],
+    mut existing: Existing,
+    head: Option<(u64, Hash)>,
+    recorded_at: &str,
+) -> Planned {
+    let mut planned = Planned::default();
+    let mut head = head;
+    for checked in batch {
+        let digest = checked.item.version_digest();
+        let key = (checked.item.platform.clone(), checked.item.external_id.clone());
+        let versions = existing.entry(key).or_default();
+        if versions.iter().any(|(d, _)| *d == digest) {
+            planned.report.unchanged += 1;
+            continue;
+        }
+        let mut item = checked.item.clone();
+        let latest = versions.iter().map(|(_, seq)| *seq).max();
+        match (item.change, latest) {
+            (Change::Original, Some(latest)) => {
+                item.change = Change::Edit;
+                item.revises = Some(latest);
+            }
+            (Change::Edit | Change::Deletion, Some(latest)) => item.revises = Some(latest),
+            (_, None) => item.revises = None,
+        }
+        if item.change != Change::Original {
+            planned.report.revisions += 1;
+        }
+        let entry = Entry::next(head, EntryKind::Item, recorded_at.to_owned(), item.payload());
+        let seq = entry.seq;
+        head = Some((entry.seq, entry.hash));
+        planned.entries.push(entry);
+        versions.push((digest, seq));
+
+        let captured_at = micros(item.captured_at);
+        let created_at = item.created_at.map(micros);
+        let mut insert = ItemInsert {
+            seq,
+            platform: item.platform.clone(),
+            account: item.account.clone(),
+            external_id: item.external_id.clone(),
+            kind: item.kind.name(),
+            author: item.author.clone(),
+            author_type: item.author_type.name(),
+            created_at,
+            captured_at,
+            sort_at: created_at.unwrap_or(captured_at),
+            change: item.change.name(),
+            revises: item.revises,
+            version_digest: digest,
+            action: None,
+            findings: 0,
+            words: tokens(&item.text).join(" "),
+        };
+        if let Some(verdict) = &checked.verdict {
+            let (payload, record) = verdict_payload(seq, verdict);
+            let entry = Entry::next(head, EntryKind::Verdict, recorded_at.to_owned(), payload);
+            head = Some((entry.seq, entry.hash));
+            let findings = u32::try_from(record.findings).unwrap_or(u32::MAX);
+            insert.action = Some(verdict.action.name());
+            insert.findings = findings;
+            let mut pairs: Vec<(&str, &str)> =
+                verdict.findings.iter().map(|f| (f.rule.category.as_str(), f.rule.id.as_str())).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            for (category, rule) in pairs {
+                planned.findings.push(FindingInsert {
+                    item: seq,
+                    verdict: entry.seq,
+                    category: category.to_owned(),
+                    rule: rule.to_owned(),
+                });
+            }
+            planned.verdicts.push(VerdictInsert {
+                seq: entry.seq,
+                item: seq,
+                policy_id: record.policy_id,
+                policy_version: record.policy_version,
+                policy_sha256: record.policy_sha256,
+                action: record.action,
+                findings,
+            });
+            planned.entries.push(entry);
+        }
+        planned.items.push(insert);
+        planned.report.added += 1;
+    }
+    planned.report.entries = planned.entries.len() as u64;
+    planned.report.head = head.map(|(seq, _)| seq);
+    planned
+}
+
+/// Microseconds since the Unix epoch: how times are stored for filtering.
+pub(crate) fn micros(time: jiff::Timestamp) -> i64 {
+    time.as_microsecond()
+}
+
+/// The inverse of [`micros`].
+pub(crate) fn from_micros(micros: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_microsecond(micros).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}

@@ -1,0 +1,766 @@
+//! The SQLite archive: one file in WAL mode, written by one transaction at a time
+//! (`BEGIN IMMEDIATE` takes the write lock before the chain's head is read).
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use lifeguard_core::archive::{
+    Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload, format_time,
+    hold_payload, hold_release_payload, retention_payload,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
+
+use crate::error::{ErrorKind, StoreError};
+use crate::plan::{self, Existing, Planned, micros};
+use crate::shared::{self, Disposal};
+use crate::types::{
+    AppendReport, Checked, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary,
+    Page, SearchRequest, Stats,
+};
+use crate::Store;
+
+/// SQLite's limit on bound values in one statement (32,766 since 3.32), with room to spare.
+const MAX_VARIABLES: usize = 32_000;
+
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |err| StoreError::database(context, err)
+}
+
+impl SqliteStore {
+    pub(crate) async fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        SqliteStore::open_with(options, &path.display().to_string()).await
+    }
+
+    pub(crate) async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| StoreError::new(ErrorKind::Config, format!("{url}: {err}")))?
+            .create_if_missing(true);
+        SqliteStore::open_with(options, url).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions, name: &str) -> Result<SqliteStore, StoreError> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a committed batch survives power loss, not only a killed process.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|err| {
+            let message = format!("migrating {name}: {err}");
+            let kind = match &err {
+                sqlx::migrate::MigrateError::Execute(inner) => {
+                    StoreError::database("", clone_error(inner)).kind()
+                }
+                _ => ErrorKind::Database,
+            };
+            StoreError::new(kind, message)
+        })?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))
+    }
+}
+
+fn clone_error(err: &sqlx::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(err.to_string())
+}
+
+async fn head(tx: &mut Transaction<'_, Sqlite>) -> Result<Option<(u64, Hash)>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("reading the chain's head"))?;
+    row.map(|row| Ok((to_u64(row.get("seq")), to_hash(row.get("hash"))?))).transpose()
+}
+
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    Hash::try_from(bytes.as_slice())
+        .map_err(|_| StoreError::new(ErrorKind::Corrupt, format!("a stored hash has {} bytes, not 32", bytes.len())))
+}
+
+fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
+    let kind: String = row.get("kind");
+    Ok(Entry {
+        seq: to_u64(row.get("seq")),
+        kind: kind.parse().map_err(|err: String| StoreError::new(ErrorKind::Corrupt, err))?,
+        recorded_at: row.get("recorded_at"),
+        prev: to_hash(row.get("prev"))?,
+        payload_hash: to_hash(row.get("payload_sha256"))?,
+        hash: to_hash(row.get("hash"))?,
+        payload: row.get("payload"),
+    })
+}
+
+async fn insert_entries(tx: &mut Transaction<'_, Sqlite>, entries: &[Entry]) -> Result<(), StoreError> {
+    for chunk in entries.chunks(MAX_VARIABLES / 7) {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO entries (seq, kind, recorded_at, prev, payload_sha256, hash, payload) ",
+        );
+        builder.push_values(chunk, |mut row, entry| {
+            row.push_bind(to_i64(entry.seq))
+                .push_bind(entry.kind.name())
+                .push_bind(entry.recorded_at.as_str())
+                .push_bind(entry.prev.as_slice())
+                .push_bind(entry.payload_hash.as_slice())
+                .push_bind(entry.hash.as_slice())
+                .push_bind(entry.payload.as_deref());
+        });
+        builder.build().execute(&mut **tx).await.map_err(db("writing entries"))?;
+    }
+    Ok(())
+}
+
+async fn insert_planned(tx: &mut Transaction<'_, Sqlite>, planned: &Planned) -> Result<(), StoreError> {
+    insert_entries(tx, &planned.entries).await?;
+    for chunk in planned.items.chunks(MAX_VARIABLES / 15) {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO items (seq, platform, account, external_id, kind, author, author_type, \
+             created_at, captured_at, sort_at, change, revises, version_digest, action, findings) ",
+        );
+        builder.push_values(chunk, |mut row, item| {
+            row.push_bind(to_i64(item.seq))
+                .push_bind(item.platform.as_str())
+                .push_bind(item.account.as_str())
+                .push_bind(item.external_id.as_str())
+                .push_bind(item.kind)
+                .push_bind(item.author.as_str())
+                .push_bind(item.author_type)
+                .push_bind(item.created_at)
+                .push_bind(item.captured_at)
+                .push_bind(item.sort_at)
+                .push_bind(item.change)
+                .push_bind(item.revises.map(to_i64))
+                .push_bind(item.version_digest.as_slice())
+                .push_bind(item.action)
+                .push_bind(i64::from(item.findings));
+        });
+        builder.build().execute(&mut **tx).await.map_err(db("writing items"))?;
+    }
+    for chunk in planned.items.chunks(MAX_VARIABLES / 2) {
+        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO items_fts (rowid, words) ");
+        builder.push_values(chunk, |mut row, item| {
+            row.push_bind(to_i64(item.seq)).push_bind(item.words.as_str());
+        });
+        builder.build().execute(&mut **tx).await.map_err(db("indexing items"))?;
+    }
+    for chunk in planned.verdicts.chunks(MAX_VARIABLES / 7) {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO verdicts (seq, item, policy_id, policy_version, policy_sha256, action, findings) ",
+        );
+        builder.push_values(chunk, |mut row, verdict| {
+            row.push_bind(to_i64(verdict.seq))
+                .push_bind(to_i64(verdict.item))
+                .push_bind(verdict.policy_id.as_str())
+                .push_bind(verdict.policy_version.as_str())
+                .push_bind(verdict.policy_sha256.as_str())
+                .push_bind(verdict.action.as_str())
+                .push_bind(i64::from(verdict.findings));
+        });
+        builder.build().execute(&mut **tx).await.map_err(db("writing verdicts"))?;
+    }
+    for chunk in planned.findings.chunks(MAX_VARIABLES / 4) {
+        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO findings (item, verdict, category, rule) ");
+        builder.push_values(chunk, |mut row, finding| {
+            row.push_bind(to_i64(finding.item))
+                .push_bind(to_i64(finding.verdict))
+                .push_bind(finding.category.as_str())
+                .push_bind(finding.rule.as_str());
+        });
+        builder.build().execute(&mut **tx).await.map_err(db("writing findings"))?;
+    }
+    Ok(())
+}
+
+async fn existing(tx: &mut Transaction<'_, Sqlite>, keys: &[(String, String)]) -> Result<Existing, StoreError> {
+    let mut existing = Existing::new();
+    for chunk in keys.chunks(MAX_VARIABLES / 2) {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "SELECT platform, external_id, version_digest, seq FROM items WHERE (platform, external_id) IN (VALUES ",
+        );
+        let mut separated = builder.separated(", ");
+        for (platform, external_id) in chunk {
+            separated.push("(");
+            separated.push_bind_unseparated(platform.as_str());
+            separated.push_unseparated(", ");
+            separated.push_bind_unseparated(external_id.as_str());
+            separated.push_unseparated(")");
+        }
+        builder.push(")");
+        let rows = builder.build().fetch_all(&mut **tx).await.map_err(db("looking up archived versions"))?;
+        for row in rows {
+            existing
+                .entry((row.get("platform"), row.get("external_id")))
+                .or_default()
+                .push((to_hash(row.get("version_digest"))?, to_u64(row.get("seq"))));
+        }
+    }
+    Ok(existing)
+}
+
+async fn append_entry(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: EntryKind,
+    payload: String,
+    recorded_at: Timestamp,
+) -> Result<Entry, StoreError> {
+    let head = head(tx).await?;
+    let entry = Entry::next(head, kind, format_time(recorded_at), payload);
+    insert_entries(tx, std::slice::from_ref(&entry)).await?;
+    Ok(entry)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, batch: &[Checked], recorded_at: Timestamp) -> Result<AppendReport, StoreError> {
+        shared::check_batch(batch)?;
+        let keys = plan::keys(batch);
+        let mut tx = self.begin().await?;
+        let head = head(&mut tx).await?;
+        let existing = existing(&mut tx, &keys).await?;
+        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+        insert_planned(&mut tx, &planned).await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(planned.report)
+    }
+
+    async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
+        shared::check_hold(hold)?;
+        let mut tx = self.begin().await?;
+        let active: Option<i64> = sqlx::query_scalar(
+            "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
+        )
+        .bind(&hold.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("looking up holds"))?;
+        if active.is_some() {
+            return Err(StoreError::invalid(format!("a hold named `{}` is already in force", hold.id)));
+        }
+        let query_text = hold.scope.query.as_ref().map(shared::query_text);
+        let entry = append_entry(&mut tx, EntryKind::Hold, hold_payload(hold, query_text.as_deref()), recorded_at).await?;
+        sqlx::query("INSERT INTO holds (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(&hold.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a hold"))?;
+        tx.commit().await.map_err(db("committing a hold"))?;
+        Ok(entry.seq)
+    }
+
+    async fn release_hold(&self, id: &str, reason: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+        shared::check_release(reason, by)?;
+        let mut tx = self.begin().await?;
+        let active: Option<i64> = sqlx::query_scalar(
+            "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("looking up holds"))?;
+        if active.is_none() {
+            return Err(StoreError::invalid(format!("no hold named `{id}` is in force")));
+        }
+        let entry = append_entry(&mut tx, EntryKind::HoldRelease, hold_release_payload(id, reason, by), recorded_at).await?;
+        sqlx::query("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a hold release"))?;
+        tx.commit().await.map_err(db("committing a hold release"))?;
+        Ok(entry.seq)
+    }
+
+    async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.recorded_at, e.payload, \
+             (SELECT r.seq FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq ORDER BY r.seq LIMIT 1) AS released \
+             FROM holds h JOIN entries e ON e.seq = h.seq ORDER BY h.seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading holds"))?;
+        let mut holds = Vec::with_capacity(rows.len());
+        for row in rows {
+            let released: Option<i64> = row.get("released");
+            let release_payload = match released {
+                Some(seq) => Some((
+                    to_u64(seq),
+                    sqlx::query_scalar::<_, Option<String>>("SELECT payload FROM entries WHERE seq = $1")
+                        .bind(seq)
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(db("reading a hold release"))?,
+                )),
+                None => None,
+            };
+            holds.push(shared::hold_record(
+                to_u64(row.get("seq")),
+                &row.get::<String, _>("recorded_at"),
+                row.get("payload"),
+                release_payload,
+            )?);
+        }
+        Ok(holds)
+    }
+
+    async fn set_retention(&self, rule: &RetentionRule, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+        shared::check_retention(&rule.id, by)?;
+        let mut tx = self.begin().await?;
+        let entry =
+            append_entry(&mut tx, EntryKind::Retention, retention_payload(&rule.id, Some(rule), by), recorded_at).await?;
+        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(&rule.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a retention rule"))?;
+        tx.commit().await.map_err(db("committing a retention rule"))?;
+        Ok(entry.seq)
+    }
+
+    async fn remove_retention(&self, id: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+        shared::check_retention(id, by)?;
+        let mut tx = self.begin().await?;
+        let rules = retention_rules(&mut tx).await?;
+        if !rules.iter().any(|rule| rule.id == id) {
+            return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
+        }
+        let entry = append_entry(&mut tx, EntryKind::Retention, retention_payload(id, None, by), recorded_at).await?;
+        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a retention rule"))?;
+        tx.commit().await.map_err(db("committing a retention rule"))?;
+        Ok(entry.seq)
+    }
+
+    async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("reading retention rules"))?;
+        let rules = retention_rules(&mut tx).await?;
+        tx.rollback().await.map_err(db("reading retention rules"))?;
+        Ok(rules)
+    }
+
+    async fn disposal_candidates(
+        &self,
+        captured_before: Timestamp,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DisposalCandidate>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.platform || char(10) || i.external_id AS key FROM items i \
+             WHERE i.platform || char(10) || i.external_id > $1 \
+             GROUP BY i.platform, i.external_id \
+             HAVING MAX(max(i.captured_at, coalesce(i.created_at, i.captured_at))) < $2 \
+             AND NOT EXISTS (SELECT 1 FROM items j JOIN disposed d ON d.target = j.seq \
+                 WHERE j.platform = i.platform AND j.external_id = i.external_id) \
+             ORDER BY key LIMIT $3",
+        )
+        .bind(after.unwrap_or(""))
+        .bind(micros(captured_before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("finding items past retention"))?;
+        let mut candidates = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key: String = row.get("key");
+            let (platform, external_id) = key.split_once('\n').unwrap_or((key.as_str(), ""));
+            let versions = sqlx::query(
+                "SELECT e.seq, e.payload, (SELECT group_concat(v.seq) FROM verdicts v WHERE v.item = i.seq) AS verdicts \
+                 FROM items i JOIN entries e ON e.seq = i.seq \
+                 WHERE i.platform = $1 AND i.external_id = $2 ORDER BY i.seq",
+            )
+            .bind(platform)
+            .bind(external_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading an item's versions"))?;
+            let versions = versions
+                .into_iter()
+                .map(|row| (to_u64(row.get("seq")), row.get::<Option<String>, _>("payload"), row.get::<Option<String>, _>("verdicts")))
+                .collect();
+            candidates.push(shared::candidate(key.clone(), versions)?);
+        }
+        Ok(candidates)
+    }
+
+    async fn dispose(
+        &self,
+        candidate: &DisposalCandidate,
+        now: Timestamp,
+        recorded_at: Timestamp,
+    ) -> Result<Disposal, StoreError> {
+        let mut tx = self.begin().await?;
+        let rules = retention_rules(&mut tx).await?;
+        let holds = active_holds(&mut tx).await?;
+        let targets = candidate.targets();
+        let mut payload_hashes = Vec::with_capacity(targets.len());
+        for seq in &targets {
+            let row = sqlx::query("SELECT payload_sha256, payload IS NULL AS gone FROM entries WHERE seq = $1")
+                .bind(to_i64(*seq))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("reading an entry to dispose"))?;
+            if row.get::<bool, _>("gone") {
+                return Ok(Disposal::AlreadyDisposed);
+            }
+            payload_hashes.push((*seq, to_hash(row.get("payload_sha256"))?));
+        }
+        let (rule, expired_at) = match shared::decide(candidate, &rules, &holds, now) {
+            Ok(decision) => decision,
+            Err(kept) => return Ok(kept),
+        };
+        let item = candidate.versions.first().map_or(0, |(seq, _)| *seq);
+        let payload = disposition_payload(item, &payload_hashes, &rule, expired_at);
+        let entry = append_entry(&mut tx, EntryKind::Disposition, payload, recorded_at).await?;
+        for seq in &targets {
+            sqlx::query("INSERT INTO disposed (target, disposition) VALUES ($1, $2)")
+                .bind(to_i64(*seq))
+                .bind(to_i64(entry.seq))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("recording a disposition"))?;
+            sqlx::query("UPDATE entries SET payload = NULL WHERE seq = $1")
+                .bind(to_i64(*seq))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("dropping disposed content"))?;
+        }
+        for (seq, _) in &candidate.versions {
+            sqlx::query("DELETE FROM items_fts WHERE rowid = $1")
+                .bind(to_i64(*seq))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("removing disposed words from the index"))?;
+        }
+        tx.commit().await.map_err(db("committing a disposition"))?;
+        Ok(Disposal::Disposed { entry: entry.seq, rule })
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError> {
+        let limit = shared::check_limit(request.limit)?;
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "SELECT i.seq, i.platform, i.account, i.external_id, i.kind, i.author, i.author_type, \
+             i.created_at, i.captured_at, i.sort_at, i.change, i.revises, i.action, i.findings, \
+             json_extract(e.payload, '$.text') AS text FROM items i JOIN entries e ON e.seq = i.seq WHERE 1 = 1",
+        );
+        if !request.query.is_empty() {
+            builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
+            builder.push_bind(shared::fts5_match(&request.query));
+            builder.push(")");
+        }
+        let f = &request.filters;
+        if let Some(platform) = &f.platform {
+            builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
+        }
+        if let Some(account) = &f.account {
+            builder.push(" AND i.account = ").push_bind(account.clone());
+        }
+        if let Some(author) = &f.author {
+            builder.push(" AND i.author = ").push_bind(author.clone());
+        }
+        if let Some(author_type) = f.author_type {
+            builder.push(" AND i.author_type = ").push_bind(author_type.name());
+        }
+        if let Some(kind) = f.kind {
+            builder.push(" AND i.kind = ").push_bind(kind.name());
+        }
+        if let Some(since) = f.since {
+            builder.push(" AND i.sort_at >= ").push_bind(micros(since));
+        }
+        if let Some(until) = f.until {
+            builder.push(" AND i.sort_at < ").push_bind(micros(until));
+        }
+        if let Some(action) = f.action {
+            builder.push(" AND i.action = ").push_bind(action.name());
+        }
+        match f.has_findings {
+            Some(true) => {
+                builder.push(" AND i.findings > 0");
+            }
+            Some(false) => {
+                builder.push(" AND i.findings = 0");
+            }
+            None => {}
+        }
+        if let Some(category) = &f.category {
+            builder.push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ");
+            builder.push_bind(category.clone()).push(")");
+        }
+        if let Some(rule) = &f.rule {
+            builder.push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
+            builder.push_bind(rule.clone()).push(")");
+        }
+        if let Some(cursor) = request.cursor {
+            builder.push(" AND (i.sort_at < ").push_bind(cursor.sort_at);
+            builder.push(" OR (i.sort_at = ").push_bind(cursor.sort_at);
+            builder.push(" AND i.seq < ").push_bind(to_i64(cursor.seq)).push("))");
+        }
+        builder.push(" ORDER BY i.sort_at DESC, i.seq DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows = builder.build().fetch_all(&self.pool).await.map_err(db("searching"))?;
+        let summaries = rows.iter().map(summary_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(shared::page(summaries, limit))
+    }
+
+    async fn item(&self, seq: u64) -> Result<Option<ItemDetail>, StoreError> {
+        let row = sqlx::query(
+            "SELECT i.seq, i.platform, i.account, i.external_id, i.kind, i.author, i.author_type, \
+             i.created_at, i.captured_at, i.sort_at, i.change, i.revises, i.action, i.findings, \
+             json_extract(e.payload, '$.text') AS text FROM items i JOIN entries e ON e.seq = i.seq WHERE i.seq = $1",
+        )
+        .bind(to_i64(seq))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading an item"))?;
+        let Some(row) = row else { return Ok(None) };
+        let summary = summary_from_row(&row)?;
+        let entry = self.entries(seq, 1).await?.pop().ok_or_else(|| {
+            StoreError::new(ErrorKind::Corrupt, format!("item {seq} has no entry"))
+        })?;
+        let versions = sqlx::query(
+            "SELECT seq, change, captured_at FROM items WHERE platform = $1 AND external_id = $2 ORDER BY seq",
+        )
+        .bind(&summary.platform)
+        .bind(&summary.external_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading an item's versions"))?
+        .into_iter()
+        .map(|row| shared::version(to_u64(row.get("seq")), row.get("change"), row.get("captured_at")))
+        .collect();
+        let verdict_rows = sqlx::query(
+            "SELECT e.seq, e.kind, e.recorded_at, e.prev, e.payload_sha256, e.hash, e.payload \
+             FROM verdicts v JOIN entries e ON e.seq = v.seq WHERE v.item = $1 ORDER BY e.seq",
+        )
+        .bind(to_i64(seq))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading an item's verdicts"))?;
+        let verdicts = verdict_rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
+        let disposed_by: Option<i64> = sqlx::query_scalar("SELECT disposition FROM disposed WHERE target = $1")
+            .bind(to_i64(seq))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading an item's disposition"))?;
+        Ok(Some(shared::detail(summary, entry, versions, verdicts, disposed_by.map(to_u64))))
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let mut stats = Stats::default();
+        let scalar = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.map(to_u64).map_err(db("counting"))
+            }
+        };
+        stats.entries = scalar("SELECT count(*) FROM entries").await?;
+        stats.items = scalar("SELECT count(*) FROM items").await?;
+        stats.verdicts = scalar("SELECT count(*) FROM verdicts").await?;
+        stats.disposed = scalar("SELECT count(*) FROM disposed d JOIN items i ON i.seq = d.target").await?;
+        stats.checkpoints = scalar("SELECT count(*) FROM checkpoints").await?;
+        let grouped = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let rows = sqlx::query(sql).fetch_all(&pool).await.map_err(db("counting"))?;
+                Ok::<_, StoreError>(
+                    rows.iter()
+                        .map(|row| (row.get::<Option<String>, _>(0).unwrap_or_else(|| "unchecked".into()), to_u64(row.get(1))))
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        stats.by_platform = grouped("SELECT platform, count(*) FROM items GROUP BY platform ORDER BY 2 DESC, 1").await?;
+        stats.by_kind = grouped("SELECT kind, count(*) FROM items GROUP BY kind ORDER BY 2 DESC, 1").await?;
+        stats.by_action = grouped("SELECT action, count(*) FROM items GROUP BY action ORDER BY 2 DESC, 1").await?;
+        stats.last_checkpoint = sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM checkpoints")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting"))?
+            .map(to_u64);
+        let span = sqlx::query("SELECT min(sort_at) AS oldest, max(sort_at) AS newest FROM items")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting"))?;
+        if let (Some(oldest), Some(newest)) = (span.get::<Option<i64>, _>("oldest"), span.get::<Option<i64>, _>("newest")) {
+            stats.span = Some((plan::from_micros(oldest), plan::from_micros(newest)));
+        }
+        stats.active_holds = self.holds().await?.iter().filter(|h| h.released.is_none()).count() as u64;
+        stats.retention_rules = self.retention_rules().await?.len() as u64;
+        stats.head = self.head().await?;
+        Ok(stats)
+    }
+
+    async fn entries(&self, from: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, recorded_at, prev, payload_sha256, hash, payload FROM entries \
+             WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(limit.min(crate::MAX_PAGE)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading entries"))?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn item_rows(&self, from: u64, to: u64) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, platform, account, external_id, kind, author, author_type, created_at, captured_at, \
+             change, revises, version_digest FROM items WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading items"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(ItemRow {
+                    seq: to_u64(row.get("seq")),
+                    platform: row.get("platform"),
+                    account: row.get("account"),
+                    external_id: row.get("external_id"),
+                    kind: row.get("kind"),
+                    author: row.get("author"),
+                    author_type: row.get("author_type"),
+                    created_at: row.get("created_at"),
+                    captured_at: row.get("captured_at"),
+                    change: row.get("change"),
+                    revises: row.get::<Option<i64>, _>("revises").map(to_u64),
+                    version_digest: to_hash(row.get("version_digest"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("reading the chain's head"))?;
+        let head = head(&mut tx).await?;
+        tx.rollback().await.map_err(db("reading the chain's head"))?;
+        Ok(head)
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let hash: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM entries WHERE seq = $1")
+            .bind(to_i64(checkpoint.seq))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading a checkpoint's entry"))?;
+        shared::check_checkpoint(checkpoint, hash.map(to_hash).transpose()?)?;
+        sqlx::query(
+            "INSERT INTO checkpoints (seq, head, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(to_i64(checkpoint.seq))
+        .bind(checkpoint.head.as_slice())
+        .bind(&checkpoint.signed_at)
+        .bind(&checkpoint.key_id)
+        .bind(checkpoint.signature.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("writing a checkpoint"))?;
+        tx.commit().await.map_err(db("committing a checkpoint"))?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query("SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading checkpoints"))?;
+        rows.iter()
+            .map(|row| {
+                shared::checkpoint(
+                    to_u64(row.get("seq")),
+                    row.get("head"),
+                    row.get("signed_at"),
+                    row.get("key_id"),
+                    row.get("signature"),
+                )
+            })
+            .collect()
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+async fn retention_rules(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<RetentionRule>, StoreError> {
+    let payloads: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT e.payload FROM retention_rules r JOIN entries e ON e.seq = r.seq \
+         WHERE r.seq = (SELECT max(seq) FROM retention_rules x WHERE x.id = r.id) ORDER BY r.id",
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db("reading retention rules"))?;
+    shared::retention_rules(payloads)
+}
+
+async fn active_holds(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<Hold>, StoreError> {
+    let payloads: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT e.payload FROM holds h JOIN entries e ON e.seq = h.seq WHERE NOT EXISTS \
+         (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq) ORDER BY h.seq",
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(db("reading holds"))?;
+    shared::holds(payloads)
+}
+
+
+fn summary_from_row(row: &SqliteRow) -> Result<ItemSummary, StoreError> {
+    let seq = to_u64(row.get("seq"));
+    let sort_at: i64 = row.get("sort_at");
+    Ok(ItemSummary {
+        seq,
+        platform: row.get("platform"),
+        account: row.get("account"),
+        external_id: row.get("external_id"),
+        kind: row.get("kind"),
+        author: row.get("author"),
+        author_type: row.get("author_type"),
+        created_at: row.get::<Option<i64>, _>("created_at").map(plan::from_micros),
+        captured_at: plan::from_micros(row.get("captured_at")),
+        change: row.get("change"),
+        revises: row.get::<Option<i64>, _>("revises").map(to_u64),
+        action: row.get("action"),
+        findings: u32::try_from(row.get::<i64, _>("findings")).unwrap_or(u32::MAX),
+        text: row.get("text"),
+        cursor: Cursor { sort_at, seq },
+    })
+}

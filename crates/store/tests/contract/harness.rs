@@ -1,0 +1,146 @@
+//! One archive per test, on SQLite (always) or PostgreSQL (when `LIFEGUARD_TEST_DATABASE_URL`
+//! names a server where the role may create databases), plus raw SQL access for tampering.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use jiff::Timestamp;
+use lifeguard_core::archive::{Item, SigningKey};
+use lifeguard_core::policy::{MemoryFiles, load};
+use lifeguard_core::{Engine, default_policy};
+use lifeguard_store::{Checked, Location, Store};
+use sqlx::{Connection as _, Executor as _};
+
+pub(crate) struct Backend {
+    pub(crate) store: Box<dyn Store>,
+    raw: Raw,
+    _dir: Option<tempfile::TempDir>,
+}
+
+enum Raw {
+    Sqlite(PathBuf),
+    Postgres { admin: String, url: String, name: String },
+}
+
+pub(crate) async fn sqlite() -> Backend {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = lifeguard_store::open(&Location::DataDir(dir.path().to_owned())).await.expect("open sqlite");
+    let path = dir.path().join(lifeguard_store::SQLITE_FILE);
+    Backend { store, raw: Raw::Sqlite(path), _dir: Some(dir) }
+}
+
+/// `None` (and a note on stderr) when no PostgreSQL server is configured.
+pub(crate) async fn postgres() -> Option<Backend> {
+    let Ok(admin) = std::env::var("LIFEGUARD_TEST_DATABASE_URL") else {
+        eprintln!("skipped: LIFEGUARD_TEST_DATABASE_URL is not set, so this PostgreSQL contract test did not run");
+        return None;
+    };
+    let mut random = [0u8; 8];
+    getrandom::fill(&mut random).expect("randomness");
+    let name = format!("lifeguard_test_{}", lifeguard_core::archive::hex(&random));
+    let mut admin_conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
+    admin_conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    admin_conn.close().await.expect("close");
+    let url = with_database(&admin, &name);
+    let store = lifeguard_store::open(&Location::Url(url.clone())).await.expect("open postgres");
+    Some(Backend { store, raw: Raw::Postgres { admin, url, name }, _dir: None })
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+impl Backend {
+    pub(crate) fn name(&self) -> &'static str {
+        self.store.backend()
+    }
+
+    /// Runs SQL directly, as an administrator with the database open could.
+    pub(crate) async fn exec(&self, sql: &str) -> Result<(), sqlx::Error> {
+        match &self.raw {
+            Raw::Sqlite(path) => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await?;
+                conn.close().await
+            }
+            Raw::Postgres { url, .. } => {
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await?;
+                conn.close().await
+            }
+        }
+    }
+
+    /// Removes the database's append-only guards, as someone tampering would first do.
+    pub(crate) async fn drop_guards(&self) {
+        let sql = match &self.raw {
+            Raw::Sqlite(path) => {
+                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                    .await
+                    .expect("connect");
+                let names: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("list triggers");
+                conn.close().await.expect("close");
+                names.iter().map(|name| format!("DROP TRIGGER {name};")).collect::<String>()
+            }
+            Raw::Postgres { .. } => ["entries", "items", "items_search", "verdicts", "findings", "disposed"]
+                .iter()
+                .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
+                .collect(),
+        };
+        self.exec(&sql).await.expect("drop the guards");
+    }
+
+    pub(crate) async fn cleanup(self) {
+        let Backend { store, raw, _dir } = self;
+        drop(store);
+        if let Raw::Postgres { admin, name, .. } = raw {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+pub(crate) fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let files = MemoryFiles::new(default_policy::TERM_FILES.iter().copied());
+        load("policy.md", default_policy::POLICY, &files).engine.expect("the default policy compiles")
+    })
+}
+
+pub(crate) fn key() -> SigningKey {
+    SigningKey::from_seed(&[7; 32])
+}
+
+pub(crate) fn time(text: &str) -> Timestamp {
+    text.parse().expect("a test time")
+}
+
+/// An item captured at 2024-01-01 and made at `created`.
+pub(crate) fn item(platform: &str, id: &str, text: &str, created: &str) -> Item {
+    let mut item = Item::new(platform, id, text, time("2024-01-01T00:00:00Z"));
+    item.created_at = Some(time(created));
+    item.account = "@acme".into();
+    item.author = "dana".into();
+    item
+}
+
+/// Checks an item with the default policy, as ingestion does.
+pub(crate) fn checked(item: Item) -> Checked {
+    let verdict = (item.change != lifeguard_core::archive::Change::Deletion).then(|| engine().check(&item.post()));
+    Checked { item, verdict }
+}
