@@ -14,12 +14,13 @@ mod record;
 mod retention;
 
 pub use admin::{
-    disposition_payload, hold_from_payload, hold_payload, hold_release_payload, retention_from_payload,
-    retention_payload,
+    disposition_payload, hold_from_payload, hold_payload, hold_release_payload,
+    retention_from_payload, retention_payload,
 };
 pub use canonical::{CanonicalError, canonical_json, parse_canonical};
 pub use chain::{
-    ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, entry_hash, hex, parse_hex, payload_hash,
+    ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, entry_hash, hex, parse_hex,
+    payload_hash,
 };
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifyingKey, key_id};
 pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, tokens};

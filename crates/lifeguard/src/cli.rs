@@ -22,6 +22,286 @@ pub(crate) enum Command {
     /// Write, lint, test and explain policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Import interactions into the archive, checking each one on the way in.
+    ///
+    /// Imports are idempotent: what is already archived is skipped. A malformed record is
+    /// reported with its position and skipped; exit status 2 if any was.
+    Import(Box<ImportArgs>),
+    /// Search, show, verify, export and govern the archive.
+    Archive(Box<ArchiveArgs>),
+}
+
+/// Where the archive lives.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The data directory: the SQLite archive (unless --database says otherwise) and the
+    /// archive's signing key.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "LIFEGUARD_DATA",
+        default_value = "lifeguard-data",
+        global = true
+    )]
+    pub(crate) data: PathBuf,
+    /// A database URL (sqlite:PATH or postgres://…) instead of the data directory's SQLite file.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LIFEGUARD_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub(crate) database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The file's format.
+    #[arg(value_enum)]
+    pub(crate) format: ImportFormat,
+    /// The file: an ActivityPub outbox.json, an X archive's data/tweets.js, or our JSON Lines.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The policy to check with (default: the built-in policy).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) policy: Option<PathBuf>,
+    /// The account the file was exported from: fills in the account (and the author) of items
+    /// the file leaves without one, as an X archive's tweets.js does.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) account: Option<String>,
+    /// Items per transaction.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    pub(crate) batch: usize,
+    /// Never show a progress bar (it shows only when stderr is a terminal).
+    #[arg(long)]
+    pub(crate) no_progress: bool,
+    /// Output format of the summary.
+    #[arg(long = "format", value_enum, default_value_t = Format::Text)]
+    pub(crate) output: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ImportFormat {
+    /// Our own JSON Lines item format (docs/archive-format.md).
+    Jsonl,
+    /// A Mastodon (ActivityPub) outbox.json.
+    Mastodon,
+    /// An X/Twitter archive's data/tweets.js.
+    X,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ArchiveArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(subcommand)]
+    pub(crate) command: ArchiveCommand,
+}
+
+/// Search filters, shared by search and export.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct FilterArgs {
+    /// Only this platform.
+    #[arg(long, value_name = "P")]
+    pub(crate) platform: Option<String>,
+    /// Only this account.
+    #[arg(long, value_name = "A")]
+    pub(crate) account: Option<String>,
+    /// Only this author.
+    #[arg(long, value_name = "A")]
+    pub(crate) author: Option<String>,
+    /// Only this author type: employee, corporate or third_party.
+    #[arg(long, value_name = "T")]
+    pub(crate) author_type: Option<String>,
+    /// Only this kind (post, reply, comment, message, repost, story, profile, bio, banner, pinned).
+    #[arg(long, value_name = "K")]
+    pub(crate) kind: Option<String>,
+    /// Made at or after this time (RFC 3339, or a date: 2024-03-01).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) since: Option<String>,
+    /// Made before this time (RFC 3339, or a date).
+    #[arg(long, value_name = "TIME")]
+    pub(crate) until: Option<String>,
+    /// Only items whose verdict was this action: allow, flag, require_approval or block.
+    #[arg(long, value_name = "ACTION")]
+    pub(crate) verdict: Option<String>,
+    /// Only items with a finding of this category.
+    #[arg(long, value_name = "C")]
+    pub(crate) category: Option<String>,
+    /// Only items with a finding of this rule.
+    #[arg(long, value_name = "ID")]
+    pub(crate) rule: Option<String>,
+    /// Only items with findings.
+    #[arg(long, conflicts_with = "no_findings")]
+    pub(crate) has_findings: bool,
+    /// Only items without findings.
+    #[arg(long)]
+    pub(crate) no_findings: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ArchiveCommand {
+    /// Search: words, "phrases" and prefix* terms (all must match), newest first.
+    Search {
+        /// The query; leave it out to list everything the filters allow.
+        query: Option<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// Results per page (1 to 1000).
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: u32,
+        /// Continue after this cursor (printed at the end of a page).
+        #[arg(long, value_name = "CURSOR")]
+        cursor: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Show one item: its content, versions, verdicts and place in the chain.
+    Show {
+        /// The item's id (its entry number).
+        id: u64,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Counts: entries, items, verdicts, platforms, holds, checkpoints.
+    Stats {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Recompute the whole chain, every payload and checkpoint; name the first bad entry.
+    ///
+    /// Exit status: 0 intact, 1 tampering found, 2 the archive could not be read.
+    Verify {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Sign a checkpoint at the chain's head now.
+    Checkpoint,
+    /// Print the archive's public key (hexadecimal), for verifying exports.
+    PublicKey,
+    /// Write matching entries, a signed checkpoint and a manifest to a folder.
+    Export {
+        /// A search query; with no query and no filters, everything is exported.
+        query: Option<String>,
+        #[command(flatten)]
+        filters: FilterArgs,
+        /// The folder to write (must not exist or be empty).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Verify an export folder with no database: files, chain, payloads and signature.
+    ///
+    /// Exit status: 0 intact, 1 not intact, 2 unreadable.
+    VerifyExport {
+        /// The export folder.
+        dir: PathBuf,
+        /// The public key to trust (hex, or a file holding it); default: the bundle's own key.
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Retention rules: how long items of a kind, platform or author type are kept.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+    /// Legal holds: what must be kept whatever retention says.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Remove the content of items past retention that no hold covers (hashes stay).
+    Dispose {
+        /// Only show what would be disposed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Decide as of this time instead of now (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RetentionCommand {
+    /// Set or replace a rule.
+    Set {
+        /// The rule's name.
+        id: String,
+        /// How long: 6y, 18 months, 90d, P6Y.
+        #[arg(long, value_name = "PERIOD")]
+        keep: String,
+        /// Kinds it covers (repeat; default: all).
+        #[arg(long = "kind", value_name = "K")]
+        kinds: Vec<String>,
+        /// Platforms it covers (repeat; default: all).
+        #[arg(long = "platform", value_name = "P")]
+        platforms: Vec<String>,
+        /// Author types it covers (repeat; default: all).
+        #[arg(long = "author-type", value_name = "T")]
+        author_types: Vec<String>,
+        /// Who sets it.
+        #[arg(long, value_name = "WHO")]
+        by: String,
+    },
+    /// Remove a rule.
+    Remove {
+        id: String,
+        #[arg(long, value_name = "WHO")]
+        by: String,
+    },
+    /// List the rules in force.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum HoldCommand {
+    /// Place a hold. Every part given must match; a hold with none covers everything.
+    Place {
+        /// The hold's name.
+        id: String,
+        /// Why (the matter, the request).
+        #[arg(long)]
+        reason: String,
+        /// Who answers for it.
+        #[arg(long)]
+        owner: String,
+        /// Authors it covers (repeat).
+        #[arg(long = "author", value_name = "A")]
+        authors: Vec<String>,
+        /// Accounts it covers (repeat).
+        #[arg(long = "account", value_name = "A")]
+        accounts: Vec<String>,
+        /// Platforms it covers (repeat).
+        #[arg(long = "platform", value_name = "P")]
+        platforms: Vec<String>,
+        /// A search query the text must match.
+        #[arg(long)]
+        query: Option<String>,
+        /// Items made at or after this time.
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Items made before this time.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+    },
+    /// Release a hold.
+    Release {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, value_name = "WHO")]
+        by: String,
+    },
+    /// List holds, in force and released.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 mod cli;
 mod cmd;
 mod exit;
+mod import;
 mod policy_source;
 mod render;
 mod wire;
@@ -26,6 +27,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Policy(command) => cmd::policy::run(command),
+        Command::Import(args) => cmd::import::run(args),
+        Command::Archive(args) => cmd::archive::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

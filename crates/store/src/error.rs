@@ -59,7 +59,9 @@ impl StoreError {
             _ => ErrorKind::Database,
         };
         let hint = match kind {
-            ErrorKind::ReadOnly => " (the database is read-only: check the file's permissions or the role's privileges)",
+            ErrorKind::ReadOnly => {
+                " (the database is read-only: check the file's permissions or the role's privileges)"
+            }
             ErrorKind::Full => " (no space left: free disk space; nothing was half-written)",
             ErrorKind::Corrupt => " (the database file is damaged or is not an archive)",
             _ => "",
@@ -74,12 +76,14 @@ fn classify(code: Option<&str>, message: &str) -> ErrorKind {
     }
     match code {
         // SQLite primary result codes (extended codes keep them in the low byte).
-        Some(code) if code.parse::<i32>().is_ok() => match code.parse::<i32>().unwrap_or(0) & 0xff {
-            8 => ErrorKind::ReadOnly,
-            13 => ErrorKind::Full,
-            11 | 26 => ErrorKind::Corrupt,
-            _ => ErrorKind::Database,
-        },
+        Some(code) if code.parse::<i32>().is_ok() => {
+            match code.parse::<i32>().unwrap_or(0) & 0xff {
+                8 => ErrorKind::ReadOnly,
+                13 => ErrorKind::Full,
+                11 | 26 => ErrorKind::Corrupt,
+                _ => ErrorKind::Database,
+            }
+        }
         // PostgreSQL SQLSTATEs.
         Some("53100") => ErrorKind::Full,
         Some("25006" | "42501") => ErrorKind::ReadOnly,

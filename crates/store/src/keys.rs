@@ -18,7 +18,10 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
             let seed = parse_hex(text.trim()).ok_or_else(|| {
                 StoreError::new(
                     ErrorKind::Io,
-                    format!("{}: expected 64 hexadecimal digits (an Ed25519 secret key)", path.display()),
+                    format!(
+                        "{}: expected 64 hexadecimal digits (an Ed25519 secret key)",
+                        path.display()
+                    ),
                 )
             })?;
             Ok(SigningKey::from_seed(&seed))
@@ -26,8 +29,9 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(dir).map_err(|err| StoreError::io(dir, &err))?;
             let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed)
-                .map_err(|err| StoreError::new(ErrorKind::Io, format!("no randomness for a new key: {err}")))?;
+            getrandom::fill(&mut seed).map_err(|err| {
+                StoreError::new(ErrorKind::Io, format!("no randomness for a new key: {err}"))
+            })?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]

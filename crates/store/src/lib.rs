@@ -24,8 +24,9 @@ pub use error::{ErrorKind, StoreError};
 pub use keys::{KEY_FILE, load_or_create_key};
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
-    AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, DisposalReport, Filters, HoldRecord,
-    ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats, VerdictDetail, VersionRef,
+    AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, DisposalReport, Filters,
+    HoldRecord, ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats,
+    VerdictDetail, VersionRef,
 };
 pub use verify::{VerifyError, VerifyReport, verify};
 
@@ -47,35 +48,65 @@ pub trait Store: Send + Sync {
     /// archived (same platform, external id and content) is skipped, so imports are idempotent.
     /// An item with the same platform and external id as an archived one but other content is
     /// recorded as an edit revising the latest version.
-    async fn append(&self, batch: &[Checked], recorded_at: Timestamp) -> Result<AppendReport, StoreError>;
+    async fn append(
+        &self,
+        batch: &[Checked],
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError>;
 
     /// Records a legal hold. Fails if an active hold has the same id.
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError>;
 
     /// Releases an active hold, saying why and who released it.
-    async fn release_hold(&self, id: &str, reason: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError>;
+    async fn release_hold(
+        &self,
+        id: &str,
+        reason: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// Every hold ever placed, with its release if any.
     async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError>;
 
     /// Sets (or replaces) a retention rule.
-    async fn set_retention(&self, rule: &RetentionRule, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError>;
+    async fn set_retention(
+        &self,
+        rule: &RetentionRule,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// Removes a retention rule: items it covered are kept until another rule covers them.
-    async fn remove_retention(&self, id: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError>;
+    async fn remove_retention(
+        &self,
+        id: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// The retention rules in force.
     async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError>;
 
     /// Items whose every version was captured before `captured_before`, with content not yet
     /// disposed: what retention may consider. Grouped by platform and external id.
-    async fn disposal_candidates(&self, captured_before: Timestamp, after: Option<&str>, limit: u32) -> Result<Vec<DisposalCandidate>, StoreError>;
+    async fn disposal_candidates(
+        &self,
+        captured_before: Timestamp,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DisposalCandidate>, StoreError>;
 
     /// Disposes of an item's content (every version and its verdicts) if, inside the
     /// transaction, the retention rules and holds in force still allow it at `now`: writes one
     /// disposition entry naming the entries and their payload hashes, drops the payloads and
     /// removes the words from the search index.
-    async fn dispose(&self, candidate: &DisposalCandidate, now: Timestamp, recorded_at: Timestamp) -> Result<Disposal, StoreError>;
+    async fn dispose(
+        &self,
+        candidate: &DisposalCandidate,
+        now: Timestamp,
+        recorded_at: Timestamp,
+    ) -> Result<Disposal, StoreError>;
 
     /// One page of search results, newest first.
     async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError>;
@@ -145,7 +176,9 @@ pub fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..]),
+                Some(colon) => {
+                    format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..])
+                }
                 None => url.to_owned(),
             }
         }

@@ -129,8 +129,11 @@ pub(crate) fn plan(
             let findings = u32::try_from(record.findings).unwrap_or(u32::MAX);
             insert.action = Some(verdict.action.name());
             insert.findings = findings;
-            let mut pairs: Vec<(&str, &str)> =
-                verdict.findings.iter().map(|f| (f.rule.category.as_str(), f.rule.id.as_str())).collect();
+            let mut pairs: Vec<(&str, &str)> = verdict
+                .findings
+                .iter()
+                .map(|f| (f.rule.category.as_str(), f.rule.id.as_str()))
+                .collect();
             pairs.sort_unstable();
             pairs.dedup();
             for (category, rule) in pairs {

@@ -3,15 +3,15 @@
 
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Entry, Hash, Hold, Item, Query, Retention, RetentionRule, Term, disposable,
-    hold_from_payload, parse_canonical, parse_time, retention_from_payload, ItemFacts,
+    Checkpoint, Entry, Hash, Hold, Item, ItemFacts, Query, Retention, RetentionRule, Term,
+    disposable, hold_from_payload, parse_canonical, parse_time, retention_from_payload,
 };
 
 use crate::error::{ErrorKind, StoreError};
 use crate::plan;
 use crate::types::{
-    Checked, DisposalCandidate, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page, VerdictDetail,
-    VersionRef,
+    Checked, DisposalCandidate, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page,
+    VerdictDetail, VersionRef,
 };
 
 /// Longest hold or rule id, reason or owner, in bytes.
@@ -42,7 +42,10 @@ pub(crate) fn check_batch(batch: &[Checked]) -> Result<(), StoreError> {
         )));
     }
     for (i, checked) in batch.iter().enumerate() {
-        checked.item.validate().map_err(|err| StoreError::invalid(format!("item {} of the batch: {err}", i + 1)))?;
+        checked
+            .item
+            .validate()
+            .map_err(|err| StoreError::invalid(format!("item {} of the batch: {err}", i + 1)))?;
     }
     Ok(())
 }
@@ -75,7 +78,9 @@ pub(crate) fn check_retention(id: &str, by: &str) -> Result<(), StoreError> {
 
 pub(crate) fn check_limit(limit: u32) -> Result<u32, StoreError> {
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(StoreError::invalid(format!("a page holds 1 to {MAX_LIMIT} results, not {limit}")));
+        return Err(StoreError::invalid(format!(
+            "a page holds 1 to {MAX_LIMIT} results, not {limit}"
+        )));
     }
     Ok(limit)
 }
@@ -118,7 +123,10 @@ pub fn tsquery(query: &Query) -> String {
             Term::Word(word) => format!("'{word}'"),
             Term::Prefix(prefix) => format!("'{prefix}':*"),
             Term::Phrase(words) => {
-                format!("({})", words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" <-> "))
+                format!(
+                    "({})",
+                    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" <-> ")
+                )
             }
         })
         .collect::<Vec<_>>()
@@ -148,7 +156,10 @@ pub(crate) fn detail(
     disposed_by: Option<u64>,
 ) -> ItemDetail {
     let payload = decode(&entry);
-    let verdicts = verdicts.into_iter().map(|entry| VerdictDetail { payload: decode(&entry), entry }).collect();
+    let verdicts = verdicts
+        .into_iter()
+        .map(|entry| VerdictDetail { payload: decode(&entry), entry })
+        .collect();
     ItemDetail { summary, entry, payload, versions, verdicts, disposed_by }
 }
 
@@ -167,17 +178,19 @@ pub(crate) fn hold_record(
     payload: Option<String>,
     release: Option<(u64, Option<String>)>,
 ) -> Result<HoldRecord, StoreError> {
-    let (hold, _) = hold_from_payload(&payload_value(seq, payload)?).map_err(corrupt)?;
+    let (hold, query) = hold_from_payload(&payload_value(seq, payload)?).map_err(corrupt)?;
     let released = match release {
         Some((release_seq, payload)) => {
             let value = payload_value(release_seq, payload)?;
-            let field = |name: &str| value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let field = |name: &str| {
+                value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+            };
             Some((release_seq, field("reason"), field("by")))
         }
         None => None,
     };
     let placed_at = parse_time(placed_at).map_err(corrupt)?;
-    Ok(HoldRecord { hold, placed: seq, placed_at, released })
+    Ok(HoldRecord { hold, query, placed: seq, placed_at, released })
 }
 
 pub(crate) fn holds(payloads: Vec<Option<String>>) -> Result<Vec<Hold>, StoreError> {
@@ -190,7 +203,9 @@ pub(crate) fn holds(payloads: Vec<Option<String>>) -> Result<Vec<Hold>, StoreErr
         .collect()
 }
 
-pub(crate) fn retention_rules(payloads: Vec<Option<String>>) -> Result<Vec<RetentionRule>, StoreError> {
+pub(crate) fn retention_rules(
+    payloads: Vec<Option<String>>,
+) -> Result<Vec<RetentionRule>, StoreError> {
     let mut rules = Vec::new();
     for payload in payloads {
         if let Some(rule) = retention_from_payload(&payload_value(0, payload)?).map_err(corrupt)? {
@@ -213,7 +228,12 @@ pub(crate) fn candidate(
             .map_err(|err| corrupt(format!("entry {seq}: {err}")))?;
         versions.push((seq, item));
         for verdict in verdict_list.iter().flat_map(|list| list.split(',')) {
-            verdicts.push(verdict.trim().parse().map_err(|_| corrupt(format!("entry {seq}: bad verdict list")))?);
+            verdicts.push(
+                verdict
+                    .trim()
+                    .parse()
+                    .map_err(|_| corrupt(format!("entry {seq}: bad verdict list")))?,
+            );
         }
     }
     Ok(DisposalCandidate { key, versions, verdicts })
@@ -222,7 +242,12 @@ pub(crate) fn candidate(
 impl DisposalCandidate {
     /// Every entry whose payload a disposition drops: the versions and their verdicts.
     pub fn targets(&self) -> Vec<u64> {
-        let mut targets: Vec<u64> = self.versions.iter().map(|(seq, _)| *seq).chain(self.verdicts.iter().copied()).collect();
+        let mut targets: Vec<u64> = self
+            .versions
+            .iter()
+            .map(|(seq, _)| *seq)
+            .chain(self.verdicts.iter().copied())
+            .collect();
         targets.sort_unstable();
         targets.dedup();
         targets
@@ -261,9 +286,15 @@ pub(crate) fn decide(
     }
 }
 
-pub(crate) fn check_checkpoint(checkpoint: &Checkpoint, hash: Option<Hash>) -> Result<(), StoreError> {
+pub(crate) fn check_checkpoint(
+    checkpoint: &Checkpoint,
+    hash: Option<Hash>,
+) -> Result<(), StoreError> {
     match hash {
-        None => Err(StoreError::invalid(format!("checkpoint names entry {}, which does not exist", checkpoint.seq))),
+        None => Err(StoreError::invalid(format!(
+            "checkpoint names entry {}, which does not exist",
+            checkpoint.seq
+        ))),
         Some(hash) if hash != checkpoint.head => Err(StoreError::invalid(format!(
             "checkpoint's head differs from the hash of entry {}",
             checkpoint.seq

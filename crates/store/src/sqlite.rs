@@ -11,9 +11,12 @@ use lifeguard_core::archive::{
     Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload, format_time,
     hold_payload, hold_release_payload, retention_payload,
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
 
+use crate::Store;
 use crate::error::{ErrorKind, StoreError};
 use crate::plan::{self, Existing, Planned, micros};
 use crate::shared::{self, Disposal};
@@ -21,7 +24,6 @@ use crate::types::{
     AppendReport, Checked, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary,
     Page, SearchRequest, Stats,
 };
-use crate::Store;
 
 /// SQLite's limit on bound values in one statement (32,766 since 3.32), with room to spare.
 const MAX_VARIABLES: usize = 32_000;
@@ -47,7 +49,10 @@ impl SqliteStore {
         SqliteStore::open_with(options, url).await
     }
 
-    async fn open_with(options: SqliteConnectOptions, name: &str) -> Result<SqliteStore, StoreError> {
+    async fn open_with(
+        options: SqliteConnectOptions,
+        name: &str,
+    ) -> Result<SqliteStore, StoreError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a committed batch survives power loss, not only a killed process.
@@ -100,8 +105,12 @@ pub(crate) fn to_i64(value: u64) -> i64 {
 }
 
 pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
-    Hash::try_from(bytes.as_slice())
-        .map_err(|_| StoreError::new(ErrorKind::Corrupt, format!("a stored hash has {} bytes, not 32", bytes.len())))
+    Hash::try_from(bytes.as_slice()).map_err(|_| {
+        StoreError::new(
+            ErrorKind::Corrupt,
+            format!("a stored hash has {} bytes, not 32", bytes.len()),
+        )
+    })
 }
 
 fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
@@ -117,7 +126,10 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
     })
 }
 
-async fn insert_entries(tx: &mut Transaction<'_, Sqlite>, entries: &[Entry]) -> Result<(), StoreError> {
+async fn insert_entries(
+    tx: &mut Transaction<'_, Sqlite>,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
     for chunk in entries.chunks(MAX_VARIABLES / 7) {
         let mut builder = QueryBuilder::<Sqlite>::new(
             "INSERT INTO entries (seq, kind, recorded_at, prev, payload_sha256, hash, payload) ",
@@ -136,7 +148,10 @@ async fn insert_entries(tx: &mut Transaction<'_, Sqlite>, entries: &[Entry]) -> 
     Ok(())
 }
 
-async fn insert_planned(tx: &mut Transaction<'_, Sqlite>, planned: &Planned) -> Result<(), StoreError> {
+async fn insert_planned(
+    tx: &mut Transaction<'_, Sqlite>,
+    planned: &Planned,
+) -> Result<(), StoreError> {
     insert_entries(tx, &planned.entries).await?;
     for chunk in planned.items.chunks(MAX_VARIABLES / 15) {
         let mut builder = QueryBuilder::<Sqlite>::new(
@@ -185,7 +200,8 @@ async fn insert_planned(tx: &mut Transaction<'_, Sqlite>, planned: &Planned) -> 
         builder.build().execute(&mut **tx).await.map_err(db("writing verdicts"))?;
     }
     for chunk in planned.findings.chunks(MAX_VARIABLES / 4) {
-        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO findings (item, verdict, category, rule) ");
+        let mut builder =
+            QueryBuilder::<Sqlite>::new("INSERT INTO findings (item, verdict, category, rule) ");
         builder.push_values(chunk, |mut row, finding| {
             row.push_bind(to_i64(finding.item))
                 .push_bind(to_i64(finding.verdict))
@@ -197,11 +213,16 @@ async fn insert_planned(tx: &mut Transaction<'_, Sqlite>, planned: &Planned) -> 
     Ok(())
 }
 
-async fn existing(tx: &mut Transaction<'_, Sqlite>, keys: &[(String, String)]) -> Result<Existing, StoreError> {
+async fn existing(
+    tx: &mut Transaction<'_, Sqlite>,
+    keys: &[(String, String)],
+) -> Result<Existing, StoreError> {
     let mut existing = Existing::new();
     for chunk in keys.chunks(MAX_VARIABLES / 2) {
+        // A join, not `(platform, external_id) IN (VALUES …)`: SQLite answers the IN form by
+        // scanning every item, which made each batch slower than the one before.
         let mut builder = QueryBuilder::<Sqlite>::new(
-            "SELECT platform, external_id, version_digest, seq FROM items WHERE (platform, external_id) IN (VALUES ",
+            "SELECT i.platform, i.external_id, i.version_digest, i.seq FROM (VALUES ",
         );
         let mut separated = builder.separated(", ");
         for (platform, external_id) in chunk {
@@ -211,8 +232,12 @@ async fn existing(tx: &mut Transaction<'_, Sqlite>, keys: &[(String, String)]) -
             separated.push_bind_unseparated(external_id.as_str());
             separated.push_unseparated(")");
         }
-        builder.push(")");
-        let rows = builder.build().fetch_all(&mut **tx).await.map_err(db("looking up archived versions"))?;
+        builder.push(") AS k JOIN items i ON i.platform = k.column1 AND i.external_id = k.column2");
+        let rows = builder
+            .build()
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db("looking up archived versions"))?;
         for row in rows {
             existing
                 .entry((row.get("platform"), row.get("external_id")))
@@ -237,7 +262,11 @@ async fn append_entry(
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn append(&self, batch: &[Checked], recorded_at: Timestamp) -> Result<AppendReport, StoreError> {
+    async fn append(
+        &self,
+        batch: &[Checked],
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError> {
         shared::check_batch(batch)?;
         let keys = plan::keys(batch);
         let mut tx = self.begin().await?;
@@ -261,10 +290,19 @@ impl Store for SqliteStore {
         .await
         .map_err(db("looking up holds"))?;
         if active.is_some() {
-            return Err(StoreError::invalid(format!("a hold named `{}` is already in force", hold.id)));
+            return Err(StoreError::invalid(format!(
+                "a hold named `{}` is already in force",
+                hold.id
+            )));
         }
         let query_text = hold.scope.query.as_ref().map(shared::query_text);
-        let entry = append_entry(&mut tx, EntryKind::Hold, hold_payload(hold, query_text.as_deref()), recorded_at).await?;
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Hold,
+            hold_payload(hold, query_text.as_deref()),
+            recorded_at,
+        )
+        .await?;
         sqlx::query("INSERT INTO holds (seq, id) VALUES ($1, $2)")
             .bind(to_i64(entry.seq))
             .bind(&hold.id)
@@ -275,7 +313,13 @@ impl Store for SqliteStore {
         Ok(entry.seq)
     }
 
-    async fn release_hold(&self, id: &str, reason: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+    async fn release_hold(
+        &self,
+        id: &str,
+        reason: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         shared::check_release(reason, by)?;
         let mut tx = self.begin().await?;
         let active: Option<i64> = sqlx::query_scalar(
@@ -289,7 +333,13 @@ impl Store for SqliteStore {
         if active.is_none() {
             return Err(StoreError::invalid(format!("no hold named `{id}` is in force")));
         }
-        let entry = append_entry(&mut tx, EntryKind::HoldRelease, hold_release_payload(id, reason, by), recorded_at).await?;
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::HoldRelease,
+            hold_release_payload(id, reason, by),
+            recorded_at,
+        )
+        .await?;
         sqlx::query("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)")
             .bind(to_i64(entry.seq))
             .bind(id)
@@ -315,11 +365,13 @@ impl Store for SqliteStore {
             let release_payload = match released {
                 Some(seq) => Some((
                     to_u64(seq),
-                    sqlx::query_scalar::<_, Option<String>>("SELECT payload FROM entries WHERE seq = $1")
-                        .bind(seq)
-                        .fetch_one(&self.pool)
-                        .await
-                        .map_err(db("reading a hold release"))?,
+                    sqlx::query_scalar::<_, Option<String>>(
+                        "SELECT payload FROM entries WHERE seq = $1",
+                    )
+                    .bind(seq)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db("reading a hold release"))?,
                 )),
                 None => None,
             };
@@ -333,11 +385,21 @@ impl Store for SqliteStore {
         Ok(holds)
     }
 
-    async fn set_retention(&self, rule: &RetentionRule, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+    async fn set_retention(
+        &self,
+        rule: &RetentionRule,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         shared::check_retention(&rule.id, by)?;
         let mut tx = self.begin().await?;
-        let entry =
-            append_entry(&mut tx, EntryKind::Retention, retention_payload(&rule.id, Some(rule), by), recorded_at).await?;
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Retention,
+            retention_payload(&rule.id, Some(rule), by),
+            recorded_at,
+        )
+        .await?;
         sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
             .bind(to_i64(entry.seq))
             .bind(&rule.id)
@@ -348,14 +410,25 @@ impl Store for SqliteStore {
         Ok(entry.seq)
     }
 
-    async fn remove_retention(&self, id: &str, by: &str, recorded_at: Timestamp) -> Result<u64, StoreError> {
+    async fn remove_retention(
+        &self,
+        id: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         shared::check_retention(id, by)?;
         let mut tx = self.begin().await?;
         let rules = retention_rules(&mut tx).await?;
         if !rules.iter().any(|rule| rule.id == id) {
             return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
         }
-        let entry = append_entry(&mut tx, EntryKind::Retention, retention_payload(id, None, by), recorded_at).await?;
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Retention,
+            retention_payload(id, None, by),
+            recorded_at,
+        )
+        .await?;
         sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
             .bind(to_i64(entry.seq))
             .bind(id)
@@ -410,7 +483,13 @@ impl Store for SqliteStore {
             .map_err(db("reading an item's versions"))?;
             let versions = versions
                 .into_iter()
-                .map(|row| (to_u64(row.get("seq")), row.get::<Option<String>, _>("payload"), row.get::<Option<String>, _>("verdicts")))
+                .map(|row| {
+                    (
+                        to_u64(row.get("seq")),
+                        row.get::<Option<String>, _>("payload"),
+                        row.get::<Option<String>, _>("verdicts"),
+                    )
+                })
                 .collect();
             candidates.push(shared::candidate(key.clone(), versions)?);
         }
@@ -429,11 +508,13 @@ impl Store for SqliteStore {
         let targets = candidate.targets();
         let mut payload_hashes = Vec::with_capacity(targets.len());
         for seq in &targets {
-            let row = sqlx::query("SELECT payload_sha256, payload IS NULL AS gone FROM entries WHERE seq = $1")
-                .bind(to_i64(*seq))
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db("reading an entry to dispose"))?;
+            let row = sqlx::query(
+                "SELECT payload_sha256, payload IS NULL AS gone FROM entries WHERE seq = $1",
+            )
+            .bind(to_i64(*seq))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("reading an entry to dispose"))?;
             if row.get::<bool, _>("gone") {
                 return Ok(Disposal::AlreadyDisposed);
             }
@@ -517,11 +598,14 @@ impl Store for SqliteStore {
             None => {}
         }
         if let Some(category) = &f.category {
-            builder.push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ");
+            builder.push(
+                " AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ",
+            );
             builder.push_bind(category.clone()).push(")");
         }
         if let Some(rule) = &f.rule {
-            builder.push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
+            builder
+                .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
             builder.push_bind(rule.clone()).push(")");
         }
         if let Some(cursor) = request.cursor {
@@ -570,11 +654,12 @@ impl Store for SqliteStore {
         .await
         .map_err(db("reading an item's verdicts"))?;
         let verdicts = verdict_rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
-        let disposed_by: Option<i64> = sqlx::query_scalar("SELECT disposition FROM disposed WHERE target = $1")
-            .bind(to_i64(seq))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading an item's disposition"))?;
+        let disposed_by: Option<i64> =
+            sqlx::query_scalar("SELECT disposition FROM disposed WHERE target = $1")
+                .bind(to_i64(seq))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("reading an item's disposition"))?;
         Ok(Some(shared::detail(summary, entry, versions, verdicts, disposed_by.map(to_u64))))
     }
 
@@ -583,13 +668,18 @@ impl Store for SqliteStore {
         let scalar = |sql: &'static str| {
             let pool = self.pool.clone();
             async move {
-                sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.map(to_u64).map_err(db("counting"))
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .map(to_u64)
+                    .map_err(db("counting"))
             }
         };
         stats.entries = scalar("SELECT count(*) FROM entries").await?;
         stats.items = scalar("SELECT count(*) FROM items").await?;
         stats.verdicts = scalar("SELECT count(*) FROM verdicts").await?;
-        stats.disposed = scalar("SELECT count(*) FROM disposed d JOIN items i ON i.seq = d.target").await?;
+        stats.disposed =
+            scalar("SELECT count(*) FROM disposed d JOIN items i ON i.seq = d.target").await?;
         stats.checkpoints = scalar("SELECT count(*) FROM checkpoints").await?;
         let grouped = |sql: &'static str| {
             let pool = self.pool.clone();
@@ -597,27 +687,42 @@ impl Store for SqliteStore {
                 let rows = sqlx::query(sql).fetch_all(&pool).await.map_err(db("counting"))?;
                 Ok::<_, StoreError>(
                     rows.iter()
-                        .map(|row| (row.get::<Option<String>, _>(0).unwrap_or_else(|| "unchecked".into()), to_u64(row.get(1))))
+                        .map(|row| {
+                            (
+                                row.get::<Option<String>, _>(0)
+                                    .unwrap_or_else(|| "unchecked".into()),
+                                to_u64(row.get(1)),
+                            )
+                        })
                         .collect::<Vec<_>>(),
                 )
             }
         };
-        stats.by_platform = grouped("SELECT platform, count(*) FROM items GROUP BY platform ORDER BY 2 DESC, 1").await?;
-        stats.by_kind = grouped("SELECT kind, count(*) FROM items GROUP BY kind ORDER BY 2 DESC, 1").await?;
-        stats.by_action = grouped("SELECT action, count(*) FROM items GROUP BY action ORDER BY 2 DESC, 1").await?;
-        stats.last_checkpoint = sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM checkpoints")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("counting"))?
-            .map(to_u64);
+        stats.by_platform =
+            grouped("SELECT platform, count(*) FROM items GROUP BY platform ORDER BY 2 DESC, 1")
+                .await?;
+        stats.by_kind =
+            grouped("SELECT kind, count(*) FROM items GROUP BY kind ORDER BY 2 DESC, 1").await?;
+        stats.by_action =
+            grouped("SELECT action, count(*) FROM items GROUP BY action ORDER BY 2 DESC, 1")
+                .await?;
+        stats.last_checkpoint =
+            sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM checkpoints")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("counting"))?
+                .map(to_u64);
         let span = sqlx::query("SELECT min(sort_at) AS oldest, max(sort_at) AS newest FROM items")
             .fetch_one(&self.pool)
             .await
             .map_err(db("counting"))?;
-        if let (Some(oldest), Some(newest)) = (span.get::<Option<i64>, _>("oldest"), span.get::<Option<i64>, _>("newest")) {
+        if let (Some(oldest), Some(newest)) =
+            (span.get::<Option<i64>, _>("oldest"), span.get::<Option<i64>, _>("newest"))
+        {
             stats.span = Some((plan::from_micros(oldest), plan::from_micros(newest)));
         }
-        stats.active_holds = self.holds().await?.iter().filter(|h| h.released.is_none()).count() as u64;
+        stats.active_holds =
+            self.holds().await?.iter().filter(|h| h.released.is_none()).count() as u64;
         stats.retention_rules = self.retention_rules().await?.len() as u64;
         stats.head = self.head().await?;
         Ok(stats)
@@ -698,10 +803,12 @@ impl Store for SqliteStore {
     }
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        let rows = sqlx::query("SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading checkpoints"))?;
+        let rows = sqlx::query(
+            "SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading checkpoints"))?;
         rows.iter()
             .map(|row| {
                 shared::checkpoint(
@@ -720,7 +827,9 @@ impl Store for SqliteStore {
     }
 }
 
-async fn retention_rules(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<RetentionRule>, StoreError> {
+async fn retention_rules(
+    tx: &mut Transaction<'_, Sqlite>,
+) -> Result<Vec<RetentionRule>, StoreError> {
     let payloads: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT e.payload FROM retention_rules r JOIN entries e ON e.seq = r.seq \
          WHERE r.seq = (SELECT max(seq) FROM retention_rules x WHERE x.id = r.id) ORDER BY r.id",
@@ -741,7 +850,6 @@ async fn active_holds(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<Hold>, Sto
     .map_err(db("reading holds"))?;
     shared::holds(payloads)
 }
-
 
 fn summary_from_row(row: &SqliteRow) -> Result<ItemSummary, StoreError> {
     let seq = to_u64(row.get("seq"));

@@ -88,7 +88,10 @@ impl Cursor {
     pub fn parse(token: &str) -> Result<Cursor, StoreError> {
         let bad = || StoreError::invalid(format!("`{token}` is not a search cursor"));
         let (sort_at, seq) = token.split_once('.').ok_or_else(bad)?;
-        Ok(Cursor { sort_at: sort_at.parse().map_err(|_| bad())?, seq: seq.parse().map_err(|_| bad())? })
+        Ok(Cursor {
+            sort_at: sort_at.parse().map_err(|_| bad())?,
+            seq: seq.parse().map_err(|_| bad())?,
+        })
     }
 }
 
@@ -232,6 +235,8 @@ pub struct ItemRow {
 pub struct HoldRecord {
     /// The hold.
     pub hold: Hold,
+    /// Its query as written, if it has one.
+    pub query: Option<String>,
     /// Its entry.
     pub placed: u64,
     /// When it was placed.

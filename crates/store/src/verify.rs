@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use lifeguard_core::archive::{
-    ChainError, ChainVerifier, CheckpointError, EntryKind, Hash, Item, VerifyingKey, parse_canonical,
+    ChainError, ChainVerifier, CheckpointError, EntryKind, Hash, Item, VerifyingKey,
+    parse_canonical,
 };
 
 use crate::error::StoreError;
@@ -55,7 +56,8 @@ pub async fn verify(
     key: &VerifyingKey,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<VerifyReport, VerifyError> {
-    let checkpoints: HashMap<u64, _> = store.checkpoints().await?.into_iter().map(|c| (c.seq, c)).collect();
+    let checkpoints: HashMap<u64, _> =
+        store.checkpoints().await?.into_iter().map(|c| (c.seq, c)).collect();
     let total = store.head().await?.map_or(0, |(seq, _)| seq);
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
@@ -79,9 +81,11 @@ pub async fn verify(
                 });
             }
             if entry.kind == EntryKind::Item {
-                let row = rows.next_if(|row| row.seq == entry.seq).ok_or_else(|| VerifyError::Projection {
-                    seq: entry.seq,
-                    message: "the item has no row in the search tables".into(),
+                let row = rows.next_if(|row| row.seq == entry.seq).ok_or_else(|| {
+                    VerifyError::Projection {
+                        seq: entry.seq,
+                        message: "the item has no row in the search tables".into(),
+                    }
                 })?;
                 match &entry.payload {
                     Some(payload) => compare(entry.seq, payload, &row)?,
@@ -117,7 +121,8 @@ fn compare(seq: u64, payload: &str, row: &ItemRow) -> Result<(), VerifyError> {
         seq,
         message: format!("the item row's `{field}` differs from the archived entry"),
     };
-    let value = parse_canonical(payload).map_err(|err| VerifyError::Projection { seq, message: err.to_string() })?;
+    let value = parse_canonical(payload)
+        .map_err(|err| VerifyError::Projection { seq, message: err.to_string() })?;
     let item = Item::from_json(&value, jiff::Timestamp::UNIX_EPOCH)
         .map_err(|err| VerifyError::Projection { seq, message: format!("payload: {err}") })?;
     if item.platform != row.platform {

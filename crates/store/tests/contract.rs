@@ -2,10 +2,10 @@
 //! PostgreSQL (when `LIFEGUARD_TEST_DATABASE_URL` is set; otherwise those tests say they were
 //! skipped).
 
-#[path = "contract/harness.rs"]
-mod harness;
 #[path = "contract/cases.rs"]
 mod cases;
+#[path = "contract/harness.rs"]
+mod harness;
 
 /// For each case, one test per backend.
 macro_rules! contract {

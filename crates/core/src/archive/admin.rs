@@ -34,7 +34,10 @@ pub fn hold_payload(hold: &Hold, query_text: Option<&str>) -> String {
 /// Reads a hold back from its payload, with the query's text.
 pub fn hold_from_payload(value: &Value) -> Result<(Hold, Option<String>), String> {
     let text = |v: &Value, field: &str| -> Result<String, String> {
-        v.get(field).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| format!("hold payload: `{field}` missing"))
+        v.get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("hold payload: `{field}` missing"))
     };
     let list = |v: &Value, field: &str| -> Vec<String> {
         v.get(field)
@@ -60,7 +63,12 @@ pub fn hold_from_payload(value: &Value) -> Result<(Hold, Option<String>), String
         from: time(scope_value, "from")?,
         until: time(scope_value, "until")?,
     };
-    let hold = Hold { id: text(value, "id")?, reason: text(value, "reason")?, owner: text(value, "owner")?, scope };
+    let hold = Hold {
+        id: text(value, "id")?,
+        reason: text(value, "reason")?,
+        owner: text(value, "owner")?,
+        scope,
+    };
     Ok((hold, query_text))
 }
 
@@ -99,9 +107,16 @@ pub fn retention_from_payload(value: &Value) -> Result<Option<RetentionRule>, St
             .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
             .unwrap_or_default()
     };
-    let kinds = names("kinds").iter().map(|k| k.parse()).collect::<Result<_, _>>().map_err(|e| format!("{e}"))?;
-    let author_types =
-        names("author_types").iter().map(|a| a.parse()).collect::<Result<_, _>>().map_err(|e| format!("{e}"))?;
+    let kinds = names("kinds")
+        .iter()
+        .map(|k| k.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{e}"))?;
+    let author_types = names("author_types")
+        .iter()
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{e}"))?;
     Ok(Some(RetentionRule {
         id: id.to_owned(),
         kinds,
@@ -113,9 +128,16 @@ pub fn retention_from_payload(value: &Value) -> Result<Option<RetentionRule>, St
 
 /// The canonical payload of a disposition: the item, the entries whose payloads go (with the
 /// hashes that stay), the rule and when its period ended.
-pub fn disposition_payload(item: u64, entries: &[(u64, Hash)], rule: &str, expired_at: Timestamp) -> String {
-    let entries: Vec<Value> =
-        entries.iter().map(|(seq, hash)| json!({"seq": seq, "payload_sha256": hex(hash)})).collect();
+pub fn disposition_payload(
+    item: u64,
+    entries: &[(u64, Hash)],
+    rule: &str,
+    expired_at: Timestamp,
+) -> String {
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|(seq, hash)| json!({"seq": seq, "payload_sha256": hex(hash)}))
+        .collect();
     canonical_json(&json!({
         "v": FORMAT_VERSION,
         "item": item,

@@ -5,7 +5,7 @@
 //! entry's hash and the SHA-256 of its canonical payload. The payload enters only through its
 //! hash, so disposing of content (dropping the payload) leaves the chain verifiable.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -176,7 +176,9 @@ pub fn parse_hex(text: &str) -> Option<Hash> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
     /// A sequence number is missing, repeated or out of order: entries were deleted or moved.
-    #[error("entry {found}: expected entry {expected} here (entries missing, repeated or reordered)")]
+    #[error(
+        "entry {found}: expected entry {expected} here (entries missing, repeated or reordered)"
+    )]
     Sequence {
         /// The sequence number that should come next.
         expected: u64,
@@ -229,8 +231,10 @@ pub enum ChainError {
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
     last: Option<(u64, Hash)>,
-    missing_payloads: BTreeSet<u64>,
-    disposed: BTreeSet<u64>,
+    /// Entries whose payload is gone, with the payload hash they record.
+    missing_payloads: BTreeMap<u64, Hash>,
+    /// What disposition entries name: an earlier entry and the payload hash it had.
+    disposed: BTreeSet<(u64, Hash)>,
     count: u64,
 }
 
@@ -244,7 +248,7 @@ impl ChainVerifier {
     pub fn after(prev: Option<(u64, Hash)>) -> ChainVerifier {
         ChainVerifier {
             last: prev,
-            missing_payloads: BTreeSet::new(),
+            missing_payloads: BTreeMap::new(),
             disposed: BTreeSet::new(),
             count: 0,
         }
@@ -283,15 +287,17 @@ impl ChainVerifier {
                 if payload_hash(payload) != entry.payload_hash {
                     return Err(ChainError::Payload { seq: entry.seq });
                 }
-                let value = parse_canonical(payload)
-                    .map_err(|err| ChainError::Encoding { seq: entry.seq, reason: err.to_string() })?;
+                let value = parse_canonical(payload).map_err(|err| ChainError::Encoding {
+                    seq: entry.seq,
+                    reason: err.to_string(),
+                })?;
                 if entry.kind == EntryKind::Disposition {
-                    self.note_disposition(&value);
+                    self.note_disposition(entry.seq, &value);
                 }
             }
             None if omitted => {}
             None => {
-                self.missing_payloads.insert(entry.seq);
+                self.missing_payloads.insert(entry.seq, entry.payload_hash);
             }
         }
         self.last = Some((entry.seq, entry.hash));
@@ -299,19 +305,30 @@ impl ChainVerifier {
         Ok(())
     }
 
-    fn note_disposition(&mut self, value: &serde_json::Value) {
+    /// Notes the entries a disposition at `at` names. Only earlier entries count, and only with
+    /// the payload hash they record: a disposition cannot account for what it never saw.
+    fn note_disposition(&mut self, at: u64, value: &serde_json::Value) {
         let targets = value.get("entries").and_then(|e| e.as_array());
         for target in targets.into_iter().flatten() {
-            if let Some(seq) = target.get("seq").and_then(|s| s.as_u64()) {
-                self.disposed.insert(seq);
+            let seq = target.get("seq").and_then(|s| s.as_u64());
+            let hash = target.get("payload_sha256").and_then(|h| h.as_str()).and_then(parse_hex);
+            if let (Some(seq), Some(hash)) = (seq, hash)
+                && seq < at
+            {
+                self.disposed.insert((seq, hash));
             }
         }
     }
 
-    /// Ends the check: every missing payload must be accounted for by a disposition entry.
-    /// Returns the last entry's sequence number and hash, if any entry was seen.
+    /// Ends the check: every missing payload must be accounted for by a later disposition
+    /// entry naming the entry and its payload hash. Returns the last entry's sequence number
+    /// and hash, if any entry was seen.
     pub fn finish(self) -> Result<Option<(u64, Hash)>, ChainError> {
-        if let Some(seq) = self.missing_payloads.difference(&self.disposed).next() {
+        let unaccounted = self
+            .missing_payloads
+            .iter()
+            .find(|(seq, hash)| !self.disposed.contains(&(**seq, **hash)));
+        if let Some((seq, _)) = unaccounted {
             return Err(ChainError::Unaccounted { seq: *seq });
         }
         Ok(self.last)

@@ -147,7 +147,11 @@ impl Checkpoint {
     }
 
     /// Checks the signature and that the chain's hash at `seq` is the signed head.
-    pub fn verify_against(&self, key: &VerifyingKey, chain_hash: &Hash) -> Result<(), CheckpointError> {
+    pub fn verify_against(
+        &self,
+        key: &VerifyingKey,
+        chain_hash: &Hash,
+    ) -> Result<(), CheckpointError> {
         self.verify(key)?;
         if &self.head != chain_hash {
             return Err(CheckpointError::HeadMismatch { seq: self.seq });

@@ -43,7 +43,10 @@ impl Query {
     /// Parses a query. Punctuation between words is ignored, as it is in indexed text.
     pub fn parse(text: &str) -> Result<Query, QueryError> {
         if text.len() > MAX_QUERY {
-            return Err(QueryError { column: 1, message: format!("longer than {MAX_QUERY} bytes") });
+            return Err(QueryError {
+                column: 1,
+                message: format!("longer than {MAX_QUERY} bytes"),
+            });
         }
         let mut terms = Vec::new();
         let mut chars = text.char_indices().peekable();
@@ -122,7 +125,9 @@ impl Query {
         self.terms.iter().all(|term| match term {
             Term::Word(word) => words.iter().any(|w| w == word),
             Term::Prefix(prefix) => words.iter().any(|w| w.starts_with(prefix.as_str())),
-            Term::Phrase(phrase) => words.windows(phrase.len()).any(|window| window == phrase.as_slice()),
+            Term::Phrase(phrase) => {
+                words.windows(phrase.len()).any(|window| window == phrase.as_slice())
+            }
         })
     }
 }

@@ -116,9 +116,10 @@ pub fn format_time(time: Timestamp) -> String {
 
 /// Parses an RFC 3339 time (any offset) into a timestamp, truncated to microseconds.
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    let time: Timestamp =
-        text.parse().map_err(|err| format!("not an RFC 3339 time ({err})"))?;
-    let micros = time.as_microsecond();
+    let time: Timestamp = text.parse().map_err(|err| format!("not an RFC 3339 time ({err})"))?;
+    // Towards the past, as `format_time` truncates (`as_microsecond` would round towards 1970).
+    let micros =
+        i64::try_from(time.as_nanosecond().div_euclid(1_000)).map_err(|err| err.to_string())?;
     Timestamp::from_microsecond(micros).map_err(|err| err.to_string())
 }
 
@@ -147,7 +148,8 @@ impl Item {
     /// Reads an item from the JSON Lines import format (also the payload's own shape).
     /// `captured_at` applies when the object does not carry one.
     pub fn from_json(value: &Value, captured_at: Timestamp) -> Result<Item, ItemError> {
-        let object = value.as_object().ok_or_else(|| field_error("(line)", "expected a JSON object"))?;
+        let object =
+            value.as_object().ok_or_else(|| field_error("(line)", "expected a JSON object"))?;
         let mut item = Item::new(
             &required_string(object, "platform")?,
             &required_string(object, "external_id")?,
@@ -157,12 +159,14 @@ impl Item {
         item.account = string_field(object, "account")?.unwrap_or_default();
         item.author = string_field(object, "author")?.unwrap_or_default();
         if let Some(kind) = string_field(object, "kind")? {
-            item.kind = kind.parse().map_err(|err: crate::item::UnknownName| field_error("kind", err.to_string()))?;
+            item.kind = kind
+                .parse()
+                .map_err(|err: crate::item::UnknownName| field_error("kind", err.to_string()))?;
         }
         if let Some(author_type) = string_field(object, "author_type")? {
-            item.author_type = author_type
-                .parse()
-                .map_err(|err: crate::item::UnknownName| field_error("author_type", err.to_string()))?;
+            item.author_type = author_type.parse().map_err(|err: crate::item::UnknownName| {
+                field_error("author_type", err.to_string())
+            })?;
         }
         item.created_at = time_field(object, "created_at")?;
         if let Some(captured) = time_field(object, "captured_at")? {
@@ -182,11 +186,15 @@ impl Item {
         };
         item.revises = match object.get("revises") {
             None | Some(Value::Null) => None,
-            Some(value) => Some(value.as_u64().ok_or_else(|| field_error("revises", "expected an entry number"))?),
+            Some(value) => Some(
+                value.as_u64().ok_or_else(|| field_error("revises", "expected an entry number"))?,
+            ),
         };
         item.raw = string_field(object, "raw")?;
         if let Some(links) = object.get("links").filter(|v| !v.is_null()) {
-            let links = links.as_array().ok_or_else(|| field_error("links", "expected an array of strings"))?;
+            let links = links
+                .as_array()
+                .ok_or_else(|| field_error("links", "expected an array of strings"))?;
             for (i, link) in links.iter().enumerate() {
                 let link = link
                     .as_str()
@@ -195,7 +203,9 @@ impl Item {
             }
         }
         if let Some(media) = object.get("media").filter(|v| !v.is_null()) {
-            let media = media.as_array().ok_or_else(|| field_error("media", "expected an array of objects"))?;
+            let media = media
+                .as_array()
+                .ok_or_else(|| field_error("media", "expected an array of objects"))?;
             for (i, entry) in media.iter().enumerate() {
                 item.media.push(media_from_json(entry, &format!("media[{i}]"))?);
             }
@@ -245,7 +255,12 @@ impl Item {
 
     /// What the engine checks.
     pub fn post(&self) -> Post<'_> {
-        Post { text: &self.text, kind: self.kind, author: self.author_type, platform: Some(&self.platform) }
+        Post {
+            text: &self.text,
+            kind: self.kind,
+            author: self.author_type,
+            platform: Some(&self.platform),
+        }
     }
 
     /// The canonical payload of the item entry.
@@ -301,18 +316,21 @@ fn media_from_json(value: &Value, at: &str) -> Result<Media, ItemError> {
     let name = string_field(object, "name")
         .map_err(|e| field_error(format!("{at}.{}", e.field), e.message))?
         .ok_or_else(|| field_error(format!("{at}.name"), "required"))?;
-    let media_type = string_field(object, "type").map_err(|e| field_error(format!("{at}.type"), e.message))?;
+    let media_type =
+        string_field(object, "type").map_err(|e| field_error(format!("{at}.type"), e.message))?;
     let size = match object.get("size") {
         None | Some(Value::Null) => None,
         Some(size) => Some(
-            size.as_u64().ok_or_else(|| field_error(format!("{at}.size"), "expected a byte count"))?,
+            size.as_u64()
+                .ok_or_else(|| field_error(format!("{at}.size"), "expected a byte count"))?,
         ),
     };
-    let sha256 = string_field(object, "sha256").map_err(|e| field_error(format!("{at}.sha256"), e.message))?;
-    if let Some(digest) = &sha256 {
-        if super::chain::parse_hex(digest).is_none() {
-            return Err(field_error(format!("{at}.sha256"), "expected 64 hexadecimal digits"));
-        }
+    let sha256 = string_field(object, "sha256")
+        .map_err(|e| field_error(format!("{at}.sha256"), e.message))?;
+    if let Some(digest) = &sha256
+        && super::chain::parse_hex(digest).is_none()
+    {
+        return Err(field_error(format!("{at}.sha256"), "expected 64 hexadecimal digits"));
     }
     Ok(Media { name, media_type, size, sha256: sha256.map(|d| d.to_lowercase()) })
 }
@@ -383,7 +401,8 @@ pub fn verdict_payload(item: u64, verdict: &Verdict) -> (String, VerdictRecord) 
         "action": verdict.action.name(),
         "findings": findings,
     });
-    let mut categories: Vec<String> = verdict.findings.iter().map(|f| f.rule.category.clone()).collect();
+    let mut categories: Vec<String> =
+        verdict.findings.iter().map(|f| f.rule.category.clone()).collect();
     categories.sort();
     categories.dedup();
     let mut rules: Vec<String> = verdict.findings.iter().map(|f| f.rule.id.clone()).collect();

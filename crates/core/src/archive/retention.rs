@@ -30,7 +30,9 @@ impl Keep {
     /// Parses `6y`, `6 years`, `18 months`, `90d`, `1y 6mo` or ISO 8601 `P6Y`.
     pub fn parse(text: &str) -> Result<Keep, RetentionError> {
         let span: Span = text.trim().parse().map_err(|err| {
-            RetentionError(format!("`{text}` is not a period such as `6y`, `18 months` or `P90D` ({err})"))
+            RetentionError(format!(
+                "`{text}` is not a period such as `6y`, `18 months` or `P90D` ({err})"
+            ))
         })?;
         let bad = |what: &str| RetentionError(format!("`{text}`: {what}"));
         if span.is_negative() {
@@ -146,7 +148,8 @@ impl Hold {
     pub fn covers(&self, item: &ItemFacts<'_>) -> bool {
         let scope = &self.scope;
         let time = item.created_at.unwrap_or(item.captured_at);
-        (scope.authors.is_empty() || scope.authors.iter().any(|a| a.eq_ignore_ascii_case(item.author)))
+        (scope.authors.is_empty()
+            || scope.authors.iter().any(|a| a.eq_ignore_ascii_case(item.author)))
             && (scope.accounts.is_empty()
                 || scope.accounts.iter().any(|a| a.eq_ignore_ascii_case(item.account)))
             && (scope.platforms.is_empty()

@@ -1,7 +1,7 @@
 //! The cases, written once against `&dyn Store`.
 
 use lifeguard_core::archive::{
-    Change, ChainError, Hold, HoldScope, Keep, Query, Retention, RetentionRule, hex,
+    ChainError, Change, Hold, HoldScope, Keep, Query, Retention, RetentionRule, hex,
 };
 use lifeguard_core::{Action, AuthorType, ContentKind};
 use lifeguard_store::{
@@ -12,7 +12,10 @@ use crate::harness::{Backend, checked, item, key, time};
 
 const NOW: &str = "2031-06-01T00:00:00Z";
 
-async fn append(store: &dyn Store, items: Vec<lifeguard_core::archive::Item>) -> lifeguard_store::AppendReport {
+async fn append(
+    store: &dyn Store,
+    items: Vec<lifeguard_core::archive::Item>,
+) -> lifeguard_store::AppendReport {
     let batch: Vec<Checked> = items.into_iter().map(checked).collect();
     store.append(&batch, time("2024-01-02T00:00:00Z")).await.expect("append")
 }
@@ -40,7 +43,12 @@ fn demo() -> Vec<lifeguard_core::archive::Item> {
     reply.kind = ContentKind::Reply;
     reply.parent = Some("1".into());
     reply.author = "sam".into();
-    let mut mastodon = item("mastodon", "https://social.example/@acme/4", "Our café opens at nine", "2024-04-01T10:00:00Z");
+    let mut mastodon = item(
+        "mastodon",
+        "https://social.example/@acme/4",
+        "Our café opens at nine",
+        "2024-04-01T10:00:00Z",
+    );
     mastodon.account = "@acme@social.example".into();
     mastodon.author = "visitor@elsewhere.example".into();
     mastodon.author_type = AuthorType::ThirdParty;
@@ -89,7 +97,10 @@ pub(crate) async fn append_is_idempotent(b: &Backend) {
     }
     assert_eq!(append(store, recaptured).await.added, 0);
     // Repeats inside one batch count once.
-    let twice = vec![item("x", "9", "same", "2024-05-01T00:00:00Z"), item("x", "9", "same", "2024-05-01T00:00:00Z")];
+    let twice = vec![
+        item("x", "9", "same", "2024-05-01T00:00:00Z"),
+        item("x", "9", "same", "2024-05-01T00:00:00Z"),
+    ];
     let report = append(store, twice).await;
     assert_eq!((report.added, report.unchanged), (1, 1));
 }
@@ -98,17 +109,17 @@ pub(crate) async fn edits_and_deletions_are_new_versions(b: &Backend) {
     let store = b.store.as_ref();
     append(store, vec![item("x", "1", "Launch is on Monday", "2024-01-01T10:00:00Z")]).await;
     // The platform shows new text for the same post: an edit, found without being told.
-    let report = append(store, vec![item("x", "1", "Launch is on Tuesday", "2024-01-01T10:00:00Z")]).await;
+    let report =
+        append(store, vec![item("x", "1", "Launch is on Tuesday", "2024-01-01T10:00:00Z")]).await;
     assert_eq!((report.added, report.revisions), (1, 1));
     let mut deletion = item("x", "1", "", "2024-01-01T10:00:00Z");
     deletion.change = Change::Deletion;
     append(store, vec![deletion]).await;
     let original = store.item(1).await.expect("item").expect("original");
-    assert_eq!(original.versions.iter().map(|v| (v.seq, v.change.as_str())).collect::<Vec<_>>(), [
-        (1, "original"),
-        (3, "edit"),
-        (5, "deletion")
-    ]);
+    assert_eq!(
+        original.versions.iter().map(|v| (v.seq, v.change.as_str())).collect::<Vec<_>>(),
+        [(1, "original"), (3, "edit"), (5, "deletion")]
+    );
     let edit = store.item(3).await.expect("item").expect("edit");
     assert_eq!(edit.summary.revises, Some(1));
     let deleted = store.item(5).await.expect("item").expect("deletion");
@@ -130,13 +141,18 @@ pub(crate) async fn search_finds_words_phrases_and_prefixes(b: &Backend) {
     assert_eq!(search(store, "\"guaranteed returns\"", none()).await, ["2"]);
     assert!(search(store, "\"returns guaranteed\"", none()).await.is_empty());
     assert_eq!(search(store, "guarant*", none()).await, ["2"]);
-    assert_eq!(search(store, "cafe", none()).await, ["https://social.example/@acme/4"], "accents fold");
+    assert_eq!(
+        search(store, "cafe", none()).await,
+        ["https://social.example/@acme/4"],
+        "accents fold"
+    );
     assert_eq!(search(store, "415", none()).await, ["3"]);
     assert!(search(store, "invoice nine", none()).await.is_empty(), "every term must match");
     assert!(search(store, "nothing", none()).await.is_empty());
     let everything = search(store, "", none()).await;
     assert_eq!(everything, ["https://social.example/@acme/4", "3", "2", "1"], "newest first");
-    let page = store.search(&SearchRequest::new(Query::parse("our").expect("q"))).await.expect("search");
+    let page =
+        store.search(&SearchRequest::new(Query::parse("our").expect("q"))).await.expect("search");
     let texts: Vec<_> = page.items.iter().map(|i| i.text.clone().unwrap_or_default()).collect();
     assert_eq!(texts, ["Our café opens at nine", "Our quarterly invoice is ready for review"]);
 }
@@ -145,8 +161,14 @@ pub(crate) async fn search_filters(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
     let all = |f: Filters| search(store, "", f);
-    assert_eq!(all(Filters { platform: Some("Mastodon".into()), ..Filters::default() }).await.len(), 1);
-    assert_eq!(all(Filters { account: Some("@acme".into()), ..Filters::default() }).await, ["3", "2", "1"]);
+    assert_eq!(
+        all(Filters { platform: Some("Mastodon".into()), ..Filters::default() }).await.len(),
+        1
+    );
+    assert_eq!(
+        all(Filters { account: Some("@acme".into()), ..Filters::default() }).await,
+        ["3", "2", "1"]
+    );
     assert_eq!(all(Filters { author: Some("sam".into()), ..Filters::default() }).await, ["3"]);
     assert_eq!(
         all(Filters { author_type: Some(AuthorType::ThirdParty), ..Filters::default() }).await,
@@ -160,11 +182,15 @@ pub(crate) async fn search_filters(b: &Backend) {
     };
     assert_eq!(all(window).await, ["3", "2"], "since is inclusive, until exclusive");
     assert_eq!(all(Filters { action: Some(Action::Block), ..Filters::default() }).await, ["3"]);
-    assert_eq!(all(Filters { category: Some("recommendation".into()), ..Filters::default() }).await, ["2"]);
+    assert_eq!(
+        all(Filters { category: Some("recommendation".into()), ..Filters::default() }).await,
+        ["2"]
+    );
     assert_eq!(all(Filters { rule: Some("PD-CONTACT".into()), ..Filters::default() }).await, ["3"]);
     assert_eq!(all(Filters { has_findings: Some(true), ..Filters::default() }).await, ["3", "2"]);
     assert_eq!(all(Filters { has_findings: Some(false), ..Filters::default() }).await.len(), 2);
-    let combined = Filters { platform: Some("x".into()), has_findings: Some(true), ..Filters::default() };
+    let combined =
+        Filters { platform: Some("x".into()), has_findings: Some(true), ..Filters::default() };
     assert_eq!(search(store, "tonight", combined).await, ["3"]);
 }
 
@@ -172,7 +198,14 @@ pub(crate) async fn search_pages_with_a_cursor(b: &Backend) {
     let store = b.store.as_ref();
     // Two items share each time, so the cursor must break ties by entry.
     let items = (0..25)
-        .map(|i| item("x", &format!("{i:02}"), &format!("update number {i}"), &format!("2024-01-{:02}T00:00:00Z", 1 + i / 2)))
+        .map(|i| {
+            item(
+                "x",
+                &format!("{i:02}"),
+                &format!("update number {i}"),
+                &format!("2024-01-{:02}T00:00:00Z", 1 + i / 2),
+            )
+        })
         .collect();
     append(store, items).await;
     let mut request = SearchRequest::new(Query::parse("update").expect("q"));
@@ -215,8 +248,9 @@ pub(crate) async fn bad_items_are_rejected_whole(b: &Backend) {
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert!(err.to_string().contains("item 2 of the batch: field `external_id`"), "{err}");
     assert_eq!(store.head().await.expect("head"), None, "nothing half-way");
-    let too_many: Vec<Checked> =
-        (0..=lifeguard_store::MAX_BATCH).map(|i| checked(item("x", &i.to_string(), "", "2024-01-01T00:00:00Z"))).collect();
+    let too_many: Vec<Checked> = (0..=lifeguard_store::MAX_BATCH)
+        .map(|i| checked(item("x", &i.to_string(), "", "2024-01-01T00:00:00Z")))
+        .collect();
     assert!(store.append(&too_many, time("2024-01-02T00:00:00Z")).await.is_err());
 }
 
@@ -236,7 +270,10 @@ pub(crate) async fn checkpoints_must_match_the_chain(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
     let wrong = key().checkpoint(2, [1; 32], "2024-01-03T00:00:00.000000Z".into());
-    assert_eq!(store.add_checkpoint(&wrong).await.expect_err("wrong head").kind(), ErrorKind::Invalid);
+    assert_eq!(
+        store.add_checkpoint(&wrong).await.expect_err("wrong head").kind(),
+        ErrorKind::Invalid
+    );
     let beyond = key().checkpoint(50, [1; 32], "2024-01-03T00:00:00.000000Z".into());
     assert!(store.add_checkpoint(&beyond).await.is_err());
     sign(store).await;
@@ -264,7 +301,9 @@ pub(crate) async fn database_refuses_changes(b: &Backend) {
 pub(crate) async fn altered_payload_is_caught(b: &Backend) {
     append(b.store.as_ref(), demo()).await;
     b.drop_guards().await;
-    b.exec("UPDATE entries SET payload = replace(payload, 'guaranteed', 'promised') WHERE seq = 3").await.expect("tamper");
+    b.exec("UPDATE entries SET payload = replace(payload, 'guaranteed', 'promised') WHERE seq = 3")
+        .await
+        .expect("tamper");
     let err = verify_store(b.store.as_ref()).await.expect_err("caught");
     assert!(matches!(err, VerifyError::Chain(ChainError::Payload { seq: 3 })), "{err}");
 }
@@ -274,7 +313,10 @@ pub(crate) async fn altered_search_row_is_caught(b: &Backend) {
     b.drop_guards().await;
     b.exec("UPDATE items SET author = 'nobody' WHERE seq = 5").await.expect("tamper");
     let err = verify_store(b.store.as_ref()).await.expect_err("caught");
-    assert!(matches!(&err, VerifyError::Projection { seq: 5, message } if message.contains("author")), "{err}");
+    assert!(
+        matches!(&err, VerifyError::Projection { seq: 5, message } if message.contains("author")),
+        "{err}"
+    );
 }
 
 pub(crate) async fn deleted_entry_is_caught(b: &Backend) {
@@ -284,7 +326,10 @@ pub(crate) async fn deleted_entry_is_caught(b: &Backend) {
         .await
         .expect("tamper");
     let err = verify_store(b.store.as_ref()).await.expect_err("caught");
-    assert!(matches!(err, VerifyError::Chain(ChainError::Sequence { expected: 4, found: 5 })), "{err}");
+    assert!(
+        matches!(err, VerifyError::Chain(ChainError::Sequence { expected: 4, found: 5 })),
+        "{err}"
+    );
 }
 
 pub(crate) async fn reordered_entries_are_caught(b: &Backend) {
@@ -310,7 +355,10 @@ pub(crate) async fn truncated_chain_is_caught(b: &Backend) {
         .await
         .expect("tamper");
     let err = verify_store(b.store.as_ref()).await.expect_err("caught");
-    assert!(matches!(err, VerifyError::Chain(ChainError::Truncated { last: 7, expected: 8 })), "{err}");
+    assert!(
+        matches!(err, VerifyError::Chain(ChainError::Truncated { last: 7, expected: 8 })),
+        "{err}"
+    );
 }
 
 fn six_years() -> RetentionRule {
@@ -328,7 +376,8 @@ async fn dispose_all(store: &dyn Store, now: &str) -> Vec<(u64, Disposal)> {
     let mut done = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let candidates = store.disposal_candidates(now, after.as_deref(), 2).await.expect("candidates");
+        let candidates =
+            store.disposal_candidates(now, after.as_deref(), 2).await.expect("candidates");
         let Some(last) = candidates.last() else { break };
         after = Some(last.key.clone());
         for candidate in &candidates {
@@ -346,7 +395,10 @@ pub(crate) async fn holds_and_retention_decide_disposal(b: &Backend) {
     let mut items = demo();
     items.push(recent);
     append(store, items).await;
-    store.set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z")).await.expect("rule");
+    store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
     let hold = Hold {
         id: "matter-7".into(),
         reason: "Litigation hold for matter 7".into(),
@@ -354,40 +406,71 @@ pub(crate) async fn holds_and_retention_decide_disposal(b: &Backend) {
         scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
     };
     store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
-    assert_eq!(store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect_err("twice").kind(), ErrorKind::Invalid);
+    assert_eq!(
+        store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect_err("twice").kind(),
+        ErrorKind::Invalid
+    );
     assert_eq!(store.retention_rules().await.expect("rules"), [six_years()]);
 
     let done = dispose_all(store, NOW).await;
-    let mut disposed: Vec<u64> =
-        done.iter().filter(|(_, d)| matches!(d, Disposal::Disposed { .. })).map(|(s, _)| *s).collect();
+    let mut disposed: Vec<u64> = done
+        .iter()
+        .filter(|(_, d)| matches!(d, Disposal::Disposed { .. }))
+        .map(|(s, _)| *s)
+        .collect();
     disposed.sort_unstable();
     assert_eq!(disposed, [1, 3, 7], "old items without a hold go");
-    assert!(done.iter().any(|(seq, d)| *seq == 5 && matches!(d, Disposal::Kept(Retention::Held { hold }) if hold == "matter-7")));
+    assert!(done.iter().any(|(seq, d)| *seq == 5
+        && matches!(d, Disposal::Kept(Retention::Held { hold }) if hold == "matter-7")));
     assert!(
-        done.iter().any(|(seq, d)| *seq == 9 && matches!(d, Disposal::Kept(Retention::Within { .. }))),
+        done.iter()
+            .any(|(seq, d)| *seq == 9 && matches!(d, Disposal::Kept(Retention::Within { .. }))),
         "the recent item is within retention"
     );
 
     let gone = store.item(3).await.expect("item").expect("still listed");
     assert!(gone.payload.is_none() && gone.summary.text.is_none());
-    assert!(gone.verdicts.iter().all(|v| v.payload.is_none()), "the verdict's matched text goes too");
+    assert!(
+        gone.verdicts.iter().all(|v| v.payload.is_none()),
+        "the verdict's matched text goes too"
+    );
     assert!(gone.disposed_by.is_some());
-    assert!(search(store, "guaranteed", Filters::default()).await.is_empty(), "disposed words leave the index");
-    assert_eq!(search(store, "tonight", Filters::default()).await, ["3"], "the held item stays searchable");
+    assert!(
+        search(store, "guaranteed", Filters::default()).await.is_empty(),
+        "disposed words leave the index"
+    );
+    assert_eq!(
+        search(store, "tonight", Filters::default()).await,
+        ["3"],
+        "the held item stays searchable"
+    );
     assert_eq!(search(store, "invoice", Filters::default()).await, ["new"]);
     let report = verify_store(store).await.expect("the chain still verifies");
     assert_eq!(report.disposed, 6);
-    assert!(dispose_all(store, NOW).await.iter().all(|(_, d)| !matches!(d, Disposal::Disposed { .. })));
+    assert!(
+        dispose_all(store, NOW).await.iter().all(|(_, d)| !matches!(d, Disposal::Disposed { .. }))
+    );
     // Removing the only rule keeps everything left.
-    store.remove_retention("six-years", "records@acme", time("2024-01-07T00:00:00Z")).await.expect("remove");
+    store
+        .remove_retention("six-years", "records@acme", time("2024-01-07T00:00:00Z"))
+        .await
+        .expect("remove");
     assert!(store.retention_rules().await.expect("rules").is_empty());
-    assert!(store.remove_retention("six-years", "records@acme", time("2024-01-07T00:00:00Z")).await.is_err());
+    assert!(
+        store
+            .remove_retention("six-years", "records@acme", time("2024-01-07T00:00:00Z"))
+            .await
+            .is_err()
+    );
 }
 
 pub(crate) async fn dispose_rechecks_holds_in_its_transaction(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    store.set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z")).await.expect("rule");
+    store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
     let candidates = store.disposal_candidates(time(NOW), None, 10).await.expect("candidates");
     assert_eq!(candidates.len(), 4);
     // A hold placed after the candidates were listed must still stop the disposal.
@@ -395,10 +478,14 @@ pub(crate) async fn dispose_rechecks_holds_in_its_transaction(b: &Backend) {
         id: "late".into(),
         reason: "Regulator request".into(),
         owner: "legal@acme".into(),
-        scope: HoldScope { query: Some(Query::parse("invoice").expect("q")), ..HoldScope::default() },
+        scope: HoldScope {
+            query: Some(Query::parse("invoice").expect("q")),
+            ..HoldScope::default()
+        },
     };
     store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
-    let invoice = candidates.iter().find(|c| c.versions[0].1.external_id == "1").expect("candidate");
+    let invoice =
+        candidates.iter().find(|c| c.versions[0].1.external_id == "1").expect("candidate");
     let outcome = store.dispose(invoice, time(NOW), time(NOW)).await.expect("dispose");
     assert_eq!(outcome, Disposal::Kept(Retention::Held { hold: "late".into() }));
     assert!(store.item(1).await.expect("item").expect("item").payload.is_some());
@@ -407,19 +494,41 @@ pub(crate) async fn dispose_rechecks_holds_in_its_transaction(b: &Backend) {
 pub(crate) async fn released_hold_lets_content_go(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    store.set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z")).await.expect("rule");
-    let hold = Hold { id: "all".into(), reason: "Audit".into(), owner: "legal@acme".into(), scope: HoldScope::default() };
+    store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
+    let hold = Hold {
+        id: "all".into(),
+        reason: "Audit".into(),
+        owner: "legal@acme".into(),
+        scope: HoldScope::default(),
+    };
     store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
-    assert!(dispose_all(store, NOW).await.iter().all(|(_, d)| matches!(d, Disposal::Kept(Retention::Held { .. }))));
+    assert!(
+        dispose_all(store, NOW)
+            .await
+            .iter()
+            .all(|(_, d)| matches!(d, Disposal::Kept(Retention::Held { .. })))
+    );
     assert!(store.release_hold("nope", "x", "y", time("2024-01-07T00:00:00Z")).await.is_err());
-    store.release_hold("all", "Audit closed", "legal@acme", time("2024-01-07T00:00:00Z")).await.expect("release");
+    store
+        .release_hold("all", "Audit closed", "legal@acme", time("2024-01-07T00:00:00Z"))
+        .await
+        .expect("release");
     let holds = store.holds().await.expect("holds");
     assert_eq!(holds.len(), 1);
     let (_, reason, by) = holds[0].released.clone().expect("released");
     assert_eq!((reason.as_str(), by.as_str()), ("Audit closed", "legal@acme"));
     assert_eq!(dispose_all(store, NOW).await.len(), 4);
     // Before the period ends nothing goes.
-    assert!(store.disposal_candidates(time("2029-01-01T00:00:00Z"), None, 10).await.expect("none").is_empty());
+    assert!(
+        store
+            .disposal_candidates(time("2029-01-01T00:00:00Z"), None, 10)
+            .await
+            .expect("none")
+            .is_empty()
+    );
     verify_store(store).await.expect("verifies");
 }
 
@@ -428,7 +537,14 @@ pub(crate) async fn concurrent_writers_keep_one_chain(b: &Backend) {
     let writers = (0..4).map(|w| async move {
         for round in 0..5 {
             let items = (0..20)
-                .map(|i| item("x", &format!("{w}-{round}-{i}"), "parallel writer", "2024-01-01T00:00:00Z"))
+                .map(|i| {
+                    item(
+                        "x",
+                        &format!("{w}-{round}-{i}"),
+                        "parallel writer",
+                        "2024-01-01T00:00:00Z",
+                    )
+                })
                 .collect();
             append(store, items).await;
         }

@@ -24,7 +24,9 @@ enum Raw {
 
 pub(crate) async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = lifeguard_store::open(&Location::DataDir(dir.path().to_owned())).await.expect("open sqlite");
+    let store = lifeguard_store::open(&Location::DataDir(dir.path().to_owned()))
+        .await
+        .expect("open sqlite");
     let path = dir.path().join(lifeguard_store::SQLITE_FILE);
     Backend { store, raw: Raw::Sqlite(path), _dir: Some(dir) }
 }
@@ -32,14 +34,20 @@ pub(crate) async fn sqlite() -> Backend {
 /// `None` (and a note on stderr) when no PostgreSQL server is configured.
 pub(crate) async fn postgres() -> Option<Backend> {
     let Ok(admin) = std::env::var("LIFEGUARD_TEST_DATABASE_URL") else {
-        eprintln!("skipped: LIFEGUARD_TEST_DATABASE_URL is not set, so this PostgreSQL contract test did not run");
+        eprintln!(
+            "skipped: LIFEGUARD_TEST_DATABASE_URL is not set, so this PostgreSQL contract test did not run"
+        );
         return None;
     };
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).expect("randomness");
     let name = format!("lifeguard_test_{}", lifeguard_core::archive::hex(&random));
-    let mut admin_conn = sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
-    admin_conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    let mut admin_conn =
+        sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
+    admin_conn
+        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create database");
     admin_conn.close().await.expect("close");
     let url = with_database(&admin, &name);
     let store = lifeguard_store::open(&Location::Url(url.clone())).await.expect("open postgres");
@@ -67,7 +75,9 @@ impl Backend {
     pub(crate) async fn exec(&self, sql: &str) -> Result<(), sqlx::Error> {
         match &self.raw {
             Raw::Sqlite(path) => {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await?;
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
                 conn.execute(sqlx::AssertSqlSafe(sql.to_owned())).await?;
                 conn.close().await
@@ -84,20 +94,24 @@ impl Backend {
     pub(crate) async fn drop_guards(&self) {
         let sql = match &self.raw {
             Raw::Sqlite(path) => {
-                let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-                    .await
-                    .expect("connect");
-                let names: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                    .fetch_all(&mut conn)
-                    .await
-                    .expect("list triggers");
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("connect");
+                let names: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                        .fetch_all(&mut conn)
+                        .await
+                        .expect("list triggers");
                 conn.close().await.expect("close");
                 names.iter().map(|name| format!("DROP TRIGGER {name};")).collect::<String>()
             }
-            Raw::Postgres { .. } => ["entries", "items", "items_search", "verdicts", "findings", "disposed"]
-                .iter()
-                .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
-                .collect(),
+            Raw::Postgres { .. } => {
+                ["entries", "items", "items_search", "verdicts", "findings", "disposed"]
+                    .iter()
+                    .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
+                    .collect()
+            }
         };
         self.exec(&sql).await.expect("drop the guards");
     }
@@ -105,11 +119,15 @@ impl Backend {
     pub(crate) async fn cleanup(self) {
         let Backend { store, raw, _dir } = self;
         drop(store);
-        if let Raw::Postgres { admin, name, .. } = raw {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-                let _ = conn.close().await;
-            }
+        if let Raw::Postgres { admin, name, .. } = raw
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
+        {
+            let _ = conn
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+            let _ = conn.close().await;
         }
     }
 }
@@ -118,7 +136,9 @@ pub(crate) fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let files = MemoryFiles::new(default_policy::TERM_FILES.iter().copied());
-        load("policy.md", default_policy::POLICY, &files).engine.expect("the default policy compiles")
+        load("policy.md", default_policy::POLICY, &files)
+            .engine
+            .expect("the default policy compiles")
     })
 }
 
@@ -141,6 +161,7 @@ pub(crate) fn item(platform: &str, id: &str, text: &str, created: &str) -> Item 
 
 /// Checks an item with the default policy, as ingestion does.
 pub(crate) fn checked(item: Item) -> Checked {
-    let verdict = (item.change != lifeguard_core::archive::Change::Deletion).then(|| engine().check(&item.post()));
+    let verdict = (item.change != lifeguard_core::archive::Change::Deletion)
+        .then(|| engine().check(&item.post()));
     Checked { item, verdict }
 }

@@ -1,0 +1,334 @@
+//! JSON Lines: one item per line in the archive's import shape (`Item::from_json`).
+//!
+//! Lines are read one at a time, each at most [`MAX_LINE_BYTES`]; a longer line, a line that
+//! is not UTF-8 or not JSON, or an object that is not a valid item is a record error and
+//! reading goes on at the next line. Blank lines are skipped; a final `\r` is dropped, and so
+//! is a byte order mark at the start of the file. The item keeps the line as its raw payload
+//! unless the object carries a `raw` of its own.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use jiff::Timestamp;
+use lifeguard_core::archive::{Item, MAX_RAW};
+use serde_json::Value;
+
+use super::{ImportError, OnRecord, Position, json_message};
+use crate::cmd::check::MAX_LINE_BYTES;
+
+pub(super) fn read(
+    file: &str,
+    reader: impl Read,
+    captured_at: Timestamp,
+    on_record: &mut OnRecord<'_>,
+) -> Result<(), ImportError> {
+    let mut lines = Lines { input: BufReader::with_capacity(1 << 20, reader), line: Vec::new() };
+    let mut number = 0u64;
+    let mut record = 0u64;
+    loop {
+        let read =
+            lines.next().map_err(|error| ImportError::Io { file: file.to_owned(), error })?;
+        number += 1;
+        let result = match read {
+            Line::Eof => return Ok(()),
+            Line::TooLong => Err((
+                1,
+                format!("line is longer than the limit of {MAX_LINE_BYTES} bytes; skipped"),
+            )),
+            Line::Text => {
+                let mut bytes = lines.line.strip_suffix(b"\r").unwrap_or(&lines.line);
+                if number == 1 {
+                    bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+                }
+                if bytes.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                item(bytes, captured_at)
+            }
+        };
+        let result = match result {
+            Ok(item) => Ok((Position { line: number, column: 1, record }, item)),
+            Err((column, message)) => Err(ImportError::Record {
+                file: file.to_owned(),
+                position: Position { line: number, column, record },
+                message,
+            }),
+        };
+        record += 1;
+        if on_record(result).is_break() {
+            return Ok(());
+        }
+    }
+}
+
+/// One line as an item, or the column (in characters) and message of what is wrong with it.
+fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        let at = err.valid_up_to();
+        (characters(&bytes[..at]) + 1, format!("invalid UTF-8 at byte {} of the line", at + 1))
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|err| {
+        // serde_json counts the column in bytes, from 1, at the offending byte.
+        let column = characters(&bytes[..err.column().min(bytes.len())]).max(1);
+        (column, format!("invalid JSON at column {column}: {}", json_message(&err)))
+    })?;
+    let mut item = Item::from_json(&value, captured_at).map_err(|err| (1, err.to_string()))?;
+    if item.raw.is_none() {
+        if text.len() > MAX_RAW {
+            return Err((
+                1,
+                format!(
+                    "the line is longer than {MAX_RAW} bytes, the most the archive keeps as \
+                     the raw payload; give a shorter `raw` in the object"
+                ),
+            ));
+        }
+        item.raw = Some(text.to_owned());
+    }
+    Ok(item)
+}
+
+/// Characters in a run of bytes that is valid UTF-8 or a prefix of it.
+fn characters(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&byte| byte & 0xC0 != 0x80).count() as u64
+}
+
+enum Line {
+    /// A line is in the buffer, without its newline.
+    Text,
+    /// The line was longer than the limit and has been skipped.
+    TooLong,
+    Eof,
+}
+
+/// Reads lines into one buffer that never grows past the line limit.
+struct Lines<R> {
+    input: BufReader<R>,
+    line: Vec<u8>,
+}
+
+impl<R: Read> Lines<R> {
+    fn next(&mut self) -> io::Result<Line> {
+        self.line.clear();
+        let mut length = 0usize;
+        let mut too_long = false;
+        loop {
+            let buffer = match self.input.fill_buf() {
+                Ok(buffer) => buffer,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            };
+            if buffer.is_empty() {
+                return Ok(match (length, too_long) {
+                    (_, true) => Line::TooLong,
+                    (0, false) => Line::Eof,
+                    _ => Line::Text,
+                });
+            }
+            let (take, found) = match memchr::memchr(b'\n', buffer) {
+                Some(at) => (at, true),
+                None => (buffer.len(), false),
+            };
+            if !too_long && length + take <= MAX_LINE_BYTES {
+                self.line.extend_from_slice(&buffer[..take]);
+            } else if !too_long {
+                too_long = true;
+                self.line.clear();
+            }
+            length += take;
+            self.input.consume(take + usize::from(found));
+            if found {
+                return Ok(if too_long { Line::TooLong } else { Line::Text });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+    use std::ops::ControlFlow;
+
+    use lifeguard_core::archive::Change;
+
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!("{}/../../fixtures/imports/jsonl/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+    }
+
+    fn captured() -> Timestamp {
+        "2024-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    type Records = Vec<Result<(Position, Item), ImportError>>;
+
+    /// Reads everything, returning what the callback saw and how the read ended.
+    fn import(input: impl Read) -> (Records, Result<(), ImportError>) {
+        let mut records = Vec::new();
+        let end = read("items.jsonl", input, captured(), &mut |record| {
+            records.push(record);
+            ControlFlow::Continue(())
+        });
+        (records, end)
+    }
+
+    /// One line per record: `line:column kind change id "text"`, or the error.
+    fn render(records: &[Result<(Position, Item), ImportError>]) -> String {
+        let mut out = String::new();
+        for record in records {
+            match record {
+                Ok((at, item)) => writeln!(
+                    out,
+                    "{}:{} #{} {}/{} {} {} {:?}",
+                    at.line,
+                    at.column,
+                    at.record,
+                    item.platform,
+                    item.external_id,
+                    item.kind,
+                    item.change.name(),
+                    item.text.chars().take(30).collect::<String>()
+                ),
+                Err(err) => writeln!(out, "{err}"),
+            }
+            .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn the_fixture_reads_every_line_as_an_item() {
+        let (records, end) = import(&fixture("items.jsonl")[..]);
+        end.unwrap();
+        assert_eq!(records.len(), 24);
+        let items: Vec<&Item> = records.iter().map(|r| &r.as_ref().unwrap().1).collect();
+        assert!(items.iter().all(|item| item.validate().is_ok()));
+
+        let edit = items.iter().find(|item| item.change == Change::Edit).unwrap();
+        assert_eq!(edit.external_id, "urn:li:share:7160000000000000102");
+        assert!(edit.text.contains("guaranteed"), "{}", edit.text);
+        let deletion = items.iter().find(|item| item.change == Change::Deletion).unwrap();
+        assert_eq!(deletion.platform, "x");
+
+        let reply = items.iter().find(|item| item.parent.is_some()).unwrap();
+        assert_eq!(reply.kind.name(), "reply");
+        assert_eq!(reply.parent.as_deref(), Some("1755000000000000100"));
+
+        let with_media = items.iter().find(|item| !item.media.is_empty()).unwrap();
+        assert_eq!(with_media.media[0].media_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(with_media.media[0].size, Some(482_113));
+
+        // The raw payload is the line exactly as it was.
+        let text = String::from_utf8(fixture("items.jsonl")).unwrap();
+        let first_line = text.lines().next().unwrap();
+        assert_eq!(items[0].raw.as_deref(), Some(first_line));
+        assert_eq!(items[0].captured_at, captured(), "no capture time in the line: the import's");
+        assert!(items.iter().any(|item| item.captured_at != captured()));
+        assert!(items.iter().any(|item| item.text.contains("🚲")));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_where_they_are_and_the_rest_is_read() {
+        let (records, end) = import(&fixture("bad.jsonl")[..]);
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            concat!(
+                "1:1 #0 mastodon/https://social.example/users/brightwater/statuses/1 post original \"Morning, everyone ☀\\u{fe0f}\"\n",
+                "items.jsonl:2:1: record 1: field `platform`: required\n",
+                "items.jsonl:4:28: record 2: invalid JSON at column 28: expected `,` or `}`\n",
+                "items.jsonl:5:1: record 3: field `created_at`: not an RFC 3339 time (failed to parse four digit integer as year: invalid digit, expected 0-9 but got y)\n",
+                "items.jsonl:6:1: record 4: field `kind`: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)\n",
+                "items.jsonl:7:1: record 5: field `(line)`: expected a JSON object\n",
+                "9:1 #6 x/1755000000000000999 reply original \"Still here after the bad ones\"\n",
+            )
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_byte_and_reading_goes_on() {
+        let mut input =
+            b"{\"platform\":\"x\",\"external_id\":\"1\",\"text\":\"caf\xc3\xa9 \xff\"}\n".to_vec();
+        input.extend_from_slice(b"{\"platform\":\"x\",\"external_id\":\"2\",\"text\":\"ok\"}\r\n");
+        let (records, end) = import(&input[..]);
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            // `é` is two bytes: byte 49 is the 48th character.
+            "items.jsonl:1:48: record 0: invalid UTF-8 at byte 49 of the line\n2:1 #1 x/2 post original \"ok\"\n"
+        );
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_skipped_and_the_next_one_read() {
+        let mut input = Vec::with_capacity(MAX_LINE_BYTES + 200);
+        input.extend_from_slice(b"{\"platform\":\"x\",\"external_id\":\"1\",\"text\":\"");
+        input.resize(MAX_LINE_BYTES + 10, b'a');
+        input.extend_from_slice(
+            b"\"}\n{\"platform\":\"x\",\"external_id\":\"2\",\"text\":\"next\"}",
+        );
+        let (records, end) = import(&input[..]);
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            format!(
+                "items.jsonl:1:1: record 0: line is longer than the limit of {MAX_LINE_BYTES} \
+                 bytes; skipped\n2:1 #1 x/2 post original \"next\"\n"
+            )
+        );
+        // A line of exactly the limit is still read (and then fails on its own merits).
+        let mut input =
+            b"{\"platform\":\"x\",\"external_id\":\"1\",\"raw\":\"r\",\"text\":\"".to_vec();
+        input.resize(MAX_LINE_BYTES - 2, b'a');
+        input.extend_from_slice(b"\"}");
+        let (records, _) = import(&input[..]);
+        assert_eq!(
+            render(&records),
+            "items.jsonl:1:1: record 0: field `text`: longer than 1048576 bytes\n"
+        );
+    }
+
+    #[test]
+    fn a_long_line_without_raw_of_its_own_cannot_be_kept_whole() {
+        // Fields the import shape does not know are ignored, but they are part of the line.
+        let mut input =
+            b"{\"platform\":\"x\",\"external_id\":\"1\",\"text\":\"t\",\"extra\":\"".to_vec();
+        input.resize(MAX_RAW + 100, b'b');
+        input.extend_from_slice(b"\"}");
+        let (records, end) = import(&input[..]);
+        end.unwrap();
+        let message = render(&records);
+        assert!(message.contains("the most the archive keeps as the raw payload"), "{message}");
+    }
+
+    #[test]
+    fn the_callback_can_stop_the_reading() {
+        let mut seen = 0;
+        read("items.jsonl", &fixture("items.jsonl")[..], captured(), &mut |_| {
+            seen += 1;
+            if seen == 3 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        })
+        .unwrap();
+        assert_eq!(seen, 3);
+    }
+
+    #[test]
+    fn a_read_error_ends_the_import() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::other("disk gone"));
+                }
+                self.0 -= 1;
+                let line = b"{\"platform\":\"x\",\"external_id\":\"1\",\"text\":\"a\"}\n";
+                buf[..line.len()].copy_from_slice(line);
+                Ok(line.len())
+            }
+        }
+        let (records, end) = import(Failing(2));
+        assert_eq!(records.len(), 2);
+        assert_eq!(end.unwrap_err().to_string(), "items.jsonl: disk gone");
+    }
+}
