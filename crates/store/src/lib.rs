@@ -22,6 +22,7 @@ use lifeguard_core::archive::{Checkpoint, Entry, Hash, Hold, RetentionRule};
 
 pub use error::{ErrorKind, StoreError};
 pub use keys::{KEY_FILE, load_or_create_key};
+pub use plan::Prepared;
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
     AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, DisposalReport, Filters,
@@ -51,6 +52,17 @@ pub trait Store: Send + Sync {
     async fn append(
         &self,
         batch: &[Checked],
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError> {
+        let prepared: Vec<Prepared> = batch.iter().cloned().map(Prepared::new).collect();
+        self.append_prepared(&prepared, recorded_at).await
+    }
+
+    /// [`Store::append`] for items prepared beforehand (see [`Prepared`]), so the caller can do
+    /// that work on other threads while the previous batch is being written.
+    async fn append_prepared(
+        &self,
+        batch: &[Prepared],
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError>;
 

@@ -57,10 +57,43 @@ pub(crate) struct Planned {
     pub(crate) report: AppendReport,
 }
 
+/// An item made ready for archiving before any transaction starts: its version digest, its
+/// canonical payload (as an original or as given) and its indexed words. This is most of the
+/// work of an append, and it needs no database, so importers do it on their own threads.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    checked: Checked,
+    digest: Hash,
+    payload: String,
+    words: String,
+}
+
+impl Prepared {
+    /// Prepares a checked item.
+    pub fn new(checked: Checked) -> Prepared {
+        let digest = checked.item.version_digest();
+        let payload = checked.item.payload();
+        let words = tokens(&checked.item.text).join(" ");
+        Prepared { checked, digest, payload, words }
+    }
+
+    /// The item.
+    pub fn item(&self) -> &lifeguard_core::archive::Item {
+        &self.checked.item
+    }
+
+    /// Its verdict.
+    pub fn verdict(&self) -> Option<&lifeguard_core::Verdict> {
+        self.checked.verdict.as_ref()
+    }
+}
+
 /// The platform items a batch touches, for the backend to look up.
-pub(crate) fn keys(batch: &[Checked]) -> Vec<(String, String)> {
-    let mut keys: Vec<(String, String)> =
-        batch.iter().map(|c| (c.item.platform.clone(), c.item.external_id.clone())).collect();
+pub(crate) fn keys(batch: &[Prepared]) -> Vec<(String, String)> {
+    let mut keys: Vec<(String, String)> = batch
+        .iter()
+        .map(|p| (p.checked.item.platform.clone(), p.checked.item.external_id.clone()))
+        .collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -68,59 +101,67 @@ pub(crate) fn keys(batch: &[Checked]) -> Vec<(String, String)> {
 
 /// Plans the entries and rows for a batch after `head`, given what is already archived.
 pub(crate) fn plan(
-    batch: &[Checked],
+    batch: &[Prepared],
     mut existing: Existing,
     head: Option<(u64, Hash)>,
     recorded_at: &str,
 ) -> Planned {
     let mut planned = Planned::default();
     let mut head = head;
-    for checked in batch {
-        let digest = checked.item.version_digest();
-        let key = (checked.item.platform.clone(), checked.item.external_id.clone());
+    for prepared in batch {
+        let checked = &prepared.checked;
+        let source = &checked.item;
+        let digest = prepared.digest;
+        let key = (source.platform.clone(), source.external_id.clone());
         let versions = existing.entry(key).or_default();
         if versions.iter().any(|(d, _)| *d == digest) {
             planned.report.unchanged += 1;
             continue;
         }
-        let mut item = checked.item.clone();
         let latest = versions.iter().map(|(_, seq)| *seq).max();
-        match (item.change, latest) {
-            (Change::Original, Some(latest)) => {
-                item.change = Change::Edit;
-                item.revises = Some(latest);
-            }
-            (Change::Edit | Change::Deletion, Some(latest)) => item.revises = Some(latest),
-            (_, None) => item.revises = None,
-        }
-        if item.change != Change::Original {
+        let (change, revises) = match (source.change, latest) {
+            (Change::Original, Some(latest)) => (Change::Edit, Some(latest)),
+            (change, Some(latest)) => (change, Some(latest)),
+            (change, None) => (change, None),
+        };
+        if change != Change::Original {
             planned.report.revisions += 1;
         }
-        let entry = Entry::next(head, EntryKind::Item, recorded_at.to_owned(), item.payload());
+        // The prepared payload holds unless the archive makes this version an edit or
+        // a revision of something: then it is encoded again with those facts.
+        let payload = if change == source.change && revises == source.revises {
+            prepared.payload.clone()
+        } else {
+            let mut item = source.clone();
+            item.change = change;
+            item.revises = revises;
+            item.payload()
+        };
+        let entry = Entry::next(head, EntryKind::Item, recorded_at.to_owned(), payload);
         let seq = entry.seq;
         head = Some((entry.seq, entry.hash));
         planned.entries.push(entry);
         versions.push((digest, seq));
 
-        let captured_at = micros(item.captured_at);
-        let created_at = item.created_at.map(micros);
+        let captured_at = micros(source.captured_at);
+        let created_at = source.created_at.map(micros);
         let mut insert = ItemInsert {
             seq,
-            platform: item.platform.clone(),
-            account: item.account.clone(),
-            external_id: item.external_id.clone(),
-            kind: item.kind.name(),
-            author: item.author.clone(),
-            author_type: item.author_type.name(),
+            platform: source.platform.clone(),
+            account: source.account.clone(),
+            external_id: source.external_id.clone(),
+            kind: source.kind.name(),
+            author: source.author.clone(),
+            author_type: source.author_type.name(),
             created_at,
             captured_at,
             sort_at: created_at.unwrap_or(captured_at),
-            change: item.change.name(),
-            revises: item.revises,
+            change: change.name(),
+            revises,
             version_digest: digest,
             action: None,
             findings: 0,
-            words: tokens(&item.text).join(" "),
+            words: prepared.words.clone(),
         };
         if let Some(verdict) = &checked.verdict {
             let (payload, record) = verdict_payload(seq, verdict);

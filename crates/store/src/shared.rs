@@ -8,10 +8,10 @@ use lifeguard_core::archive::{
 };
 
 use crate::error::{ErrorKind, StoreError};
-use crate::plan;
+use crate::plan::{self, Prepared};
 use crate::types::{
-    Checked, DisposalCandidate, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page,
-    VerdictDetail, VersionRef,
+    DisposalCandidate, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page, VerdictDetail,
+    VersionRef,
 };
 
 /// Longest hold or rule id, reason or owner, in bytes.
@@ -33,7 +33,7 @@ pub enum Disposal {
     AlreadyDisposed,
 }
 
-pub(crate) fn check_batch(batch: &[Checked]) -> Result<(), StoreError> {
+pub(crate) fn check_batch(batch: &[Prepared]) -> Result<(), StoreError> {
     if batch.len() > crate::MAX_BATCH {
         return Err(StoreError::invalid(format!(
             "a batch holds at most {} items, not {}",
@@ -41,9 +41,9 @@ pub(crate) fn check_batch(batch: &[Checked]) -> Result<(), StoreError> {
             batch.len()
         )));
     }
-    for (i, checked) in batch.iter().enumerate() {
-        checked
-            .item
+    for (i, prepared) in batch.iter().enumerate() {
+        prepared
+            .item()
             .validate()
             .map_err(|err| StoreError::invalid(format!("item {} of the batch: {err}", i + 1)))?;
     }

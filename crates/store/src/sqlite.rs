@@ -18,11 +18,11 @@ use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
 
 use crate::Store;
 use crate::error::{ErrorKind, StoreError};
-use crate::plan::{self, Existing, Planned, micros};
+use crate::plan::{self, Existing, Planned, Prepared, micros};
 use crate::shared::{self, Disposal};
 use crate::types::{
-    AppendReport, Checked, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary,
-    Page, SearchRequest, Stats,
+    AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
+    SearchRequest, Stats,
 };
 
 /// SQLite's limit on bound values in one statement (32,766 since 3.32), with room to spare.
@@ -184,18 +184,10 @@ async fn insert_planned(
         });
         builder.build().execute(&mut **tx).await.map_err(db("indexing items"))?;
     }
-    for chunk in planned.verdicts.chunks(MAX_VARIABLES / 7) {
-        let mut builder = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO verdicts (seq, item, policy_id, policy_version, policy_sha256, action, findings) ",
-        );
+    for chunk in planned.verdicts.chunks(MAX_VARIABLES / 2) {
+        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO verdicts (seq, item) ");
         builder.push_values(chunk, |mut row, verdict| {
-            row.push_bind(to_i64(verdict.seq))
-                .push_bind(to_i64(verdict.item))
-                .push_bind(verdict.policy_id.as_str())
-                .push_bind(verdict.policy_version.as_str())
-                .push_bind(verdict.policy_sha256.as_str())
-                .push_bind(verdict.action.as_str())
-                .push_bind(i64::from(verdict.findings));
+            row.push_bind(to_i64(verdict.seq)).push_bind(to_i64(verdict.item));
         });
         builder.build().execute(&mut **tx).await.map_err(db("writing verdicts"))?;
     }
@@ -262,9 +254,9 @@ async fn append_entry(
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn append(
+    async fn append_prepared(
         &self,
-        batch: &[Checked],
+        batch: &[Prepared],
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(batch)?;

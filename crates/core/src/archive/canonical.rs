@@ -92,6 +92,81 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
+/// Writes one canonical object field by field, for payloads built often enough that going
+/// through a `serde_json::Value` would cost more than the rest of their encoding. Fields must
+/// come in canonical (code point) order; debug builds check it.
+pub(crate) struct ObjectWriter<'a> {
+    out: &'a mut String,
+    last: Option<&'static str>,
+}
+
+impl<'a> ObjectWriter<'a> {
+    pub(crate) fn new(out: &'a mut String) -> ObjectWriter<'a> {
+        out.push('{');
+        ObjectWriter { out, last: None }
+    }
+
+    fn key(&mut self, key: &'static str) -> &mut String {
+        debug_assert!(self.last.is_none_or(|last| last < key), "`{key}` out of canonical order");
+        if self.last.is_some() {
+            self.out.push(',');
+        }
+        self.last = Some(key);
+        write_string(key, self.out);
+        self.out.push(':');
+        self.out
+    }
+
+    pub(crate) fn string(&mut self, key: &'static str, value: &str) {
+        let out = self.key(key);
+        write_string(value, out);
+    }
+
+    pub(crate) fn optional_string(&mut self, key: &'static str, value: Option<&str>) {
+        match value {
+            Some(value) => self.string(key, value),
+            None => self.key(key).push_str("null"),
+        }
+    }
+
+    pub(crate) fn number(&mut self, key: &'static str, value: u64) {
+        let out = self.key(key);
+        let _ = write!(out, "{value}");
+    }
+
+    pub(crate) fn optional_number(&mut self, key: &'static str, value: Option<u64>) {
+        match value {
+            Some(value) => self.number(key, value),
+            None => self.key(key).push_str("null"),
+        }
+    }
+
+    pub(crate) fn boolean(&mut self, key: &'static str, value: bool) {
+        self.key(key).push_str(if value { "true" } else { "false" });
+    }
+
+    pub(crate) fn strings(&mut self, key: &'static str, values: &[String]) {
+        let out = self.key(key);
+        out.push('[');
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(value, out);
+        }
+        out.push(']');
+    }
+
+    /// A field whose value the caller writes, canonically, into the buffer it is given.
+    pub(crate) fn with(&mut self, key: &'static str, write: impl FnOnce(&mut String)) {
+        write(self.key(key));
+    }
+
+    pub(crate) fn finish(self) {
+        self.out.push('}');
+    }
+}
+
 fn write_string(s: &str, out: &mut String) {
     out.push('"');
     let mut plain_from = 0;

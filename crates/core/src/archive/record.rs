@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::FORMAT_VERSION;
-use super::canonical::canonical_json;
+use super::canonical::{ObjectWriter, canonical_json};
 use super::chain::Hash;
 use crate::item::{AuthorType, ContentKind, Post};
 use crate::verdict::Verdict;
@@ -265,13 +265,10 @@ impl Item {
 
     /// The canonical payload of the item entry.
     pub fn payload(&self) -> String {
-        let mut value = self.content_value();
-        if let Value::Object(map) = &mut value {
-            map.insert("captured_at".into(), json!(format_time(self.captured_at)));
-            map.insert("revises".into(), json!(self.revises));
-            map.insert("raw".into(), json!(self.raw));
-        }
-        canonical_json(&value)
+        let mut out =
+            String::with_capacity(256 + self.text.len() + self.raw.as_ref().map_or(0, String::len));
+        self.write_fields(&mut out, Fields::Payload);
+        out
     }
 
     /// Identifies this version's content: SHA-256 over the canonical payload without the
@@ -279,36 +276,65 @@ impl Item {
     /// archive decides that), but with whether it is a deletion. Re-importing the same export
     /// finds the same versions, so it adds nothing.
     pub fn version_digest(&self) -> Hash {
-        let mut value = self.content_value();
-        if let Value::Object(map) = &mut value {
-            map.remove("change");
-            map.insert("deleted".into(), json!(self.change == Change::Deletion));
-        }
-        Sha256::digest(canonical_json(&value).as_bytes()).into()
+        let mut out = String::with_capacity(256 + self.text.len());
+        self.write_fields(&mut out, Fields::Version);
+        Sha256::digest(out.as_bytes()).into()
     }
 
-    fn content_value(&self) -> Value {
-        let media: Vec<Value> = self
-            .media
-            .iter()
-            .map(|m| json!({"name": m.name, "type": m.media_type, "size": m.size, "sha256": m.sha256}))
-            .collect();
-        json!({
-            "v": FORMAT_VERSION,
-            "platform": self.platform,
-            "account": self.account,
-            "external_id": self.external_id,
-            "kind": self.kind.name(),
-            "author": self.author,
-            "author_type": self.author_type.name(),
-            "text": self.text,
-            "links": self.links,
-            "media": media,
-            "created_at": self.created_at.map(format_time),
-            "parent": self.parent,
-            "change": self.change.name(),
-        })
+    /// Writes the payload, or the version digest's input, straight to canonical JSON: items
+    /// are encoded once each on the way in, so this skips building a `serde_json::Value`.
+    /// Keys are in canonical order.
+    fn write_fields(&self, out: &mut String, fields: Fields) {
+        let payload = fields == Fields::Payload;
+        let mut object = ObjectWriter::new(out);
+        object.string("account", &self.account);
+        object.string("author", &self.author);
+        object.string("author_type", self.author_type.name());
+        if payload {
+            object.string("captured_at", &format_time(self.captured_at));
+            object.string("change", self.change.name());
+        }
+        object.optional_string("created_at", self.created_at.map(format_time).as_deref());
+        if !payload {
+            object.boolean("deleted", self.change == Change::Deletion);
+        }
+        object.string("external_id", &self.external_id);
+        object.string("kind", self.kind.name());
+        object.strings("links", &self.links);
+        object.with("media", |out| {
+            out.push('[');
+            for (i, media) in self.media.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let mut entry = ObjectWriter::new(out);
+                entry.string("name", &media.name);
+                entry.optional_string("sha256", media.sha256.as_deref());
+                entry.optional_number("size", media.size);
+                entry.optional_string("type", media.media_type.as_deref());
+                entry.finish();
+            }
+            out.push(']');
+        });
+        object.optional_string("parent", self.parent.as_deref());
+        object.string("platform", &self.platform);
+        if payload {
+            object.optional_string("raw", self.raw.as_deref());
+            object.optional_number("revises", self.revises);
+        }
+        object.string("text", &self.text);
+        object.number("v", u64::from(FORMAT_VERSION));
+        object.finish();
     }
+}
+
+/// Which canonical text of an item [`Item::write_fields`] writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fields {
+    /// The item entry's payload.
+    Payload,
+    /// The input of the version digest.
+    Version,
 }
 
 fn media_from_json(value: &Value, at: &str) -> Result<Media, ItemError> {

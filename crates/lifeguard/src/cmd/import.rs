@@ -15,7 +15,7 @@ use anyhow::{Context as _, bail};
 use jiff::Timestamp;
 use lifeguard_core::Engine;
 use lifeguard_core::archive::{Change, Item};
-use lifeguard_store::{AppendReport, Checked, MAX_BATCH};
+use lifeguard_store::{AppendReport, Checked, MAX_BATCH, Prepared};
 use serde_json::json;
 
 use crate::cli::{Format, ImportArgs, ImportFormat};
@@ -65,7 +65,7 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         inner: io::BufReader::with_capacity(1 << 20, file),
         read: Arc::clone(&read),
     };
-    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Checked>>(4);
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Prepared>>(4);
     let format = match args.format {
         ImportFormat::Jsonl => import::Format::Jsonl,
         ImportFormat::Mastodon => import::Format::Mastodon,
@@ -85,7 +85,7 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         let mut total = AppendReport::default();
         let mut signed_at = 0u64;
         while let Some(batch) = receiver.recv().await {
-            let report = store.append(&batch, Timestamp::now()).await;
+            let report = store.append_prepared(&batch, Timestamp::now()).await;
             let report = match report {
                 Ok(report) => report,
                 Err(err) => {
@@ -158,7 +158,7 @@ fn read_and_check(
     reader: impl Read,
     engine: &Engine,
     batch_size: usize,
-    sender: &tokio::sync::mpsc::Sender<Vec<Checked>>,
+    sender: &tokio::sync::mpsc::Sender<Vec<Prepared>>,
 ) -> ReadOutcome {
     let mut outcome = ReadOutcome::default();
     let mut batch = Vec::with_capacity(batch_size);
@@ -175,7 +175,7 @@ fn read_and_check(
                         item.author = account.to_owned();
                     }
                 }
-                batch.push(checked(engine, item));
+                batch.push(Prepared::new(checked(engine, item)));
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                     if sender.blocking_send(full).is_err() {

@@ -4,7 +4,8 @@
 //! is not UTF-8 or not JSON, or an object that is not a valid item is a record error and
 //! reading goes on at the next line. Blank lines are skipped; a final `\r` is dropped, and so
 //! is a byte order mark at the start of the file. The item keeps the line as its raw payload
-//! unless the object carries a `raw` of its own.
+//! when the object carries fields beyond the item format's own (and no `raw` of its own); a line
+//! in the item format alone is the item itself.
 
 use std::io::{self, BufRead, BufReader, Read};
 
@@ -60,6 +61,25 @@ pub(super) fn read(
     }
 }
 
+/// The fields of the JSON Lines item format (docs/archive-format.md).
+const ITEM_FIELDS: &[&str] = &[
+    "platform",
+    "external_id",
+    "text",
+    "account",
+    "author",
+    "author_type",
+    "kind",
+    "created_at",
+    "captured_at",
+    "parent",
+    "change",
+    "revises",
+    "raw",
+    "links",
+    "media",
+];
+
 /// One line as an item, or the column (in characters) and message of what is wrong with it.
 fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
     let text = std::str::from_utf8(bytes).map_err(|err| {
@@ -72,7 +92,11 @@ fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
         (column, format!("invalid JSON at column {column}: {}", json_message(&err)))
     })?;
     let mut item = Item::from_json(&value, captured_at).map_err(|err| (1, err.to_string()))?;
-    if item.raw.is_none() {
+    // A line holding only the item format's own fields is the item: keeping it again as the
+    // raw payload would double what is archived and say nothing new.
+    let only_known =
+        value.as_object().is_some_and(|o| o.keys().all(|k| ITEM_FIELDS.contains(&k.as_str())));
+    if item.raw.is_none() && !only_known {
         if text.len() > MAX_RAW {
             return Err((
                 1,
@@ -219,10 +243,20 @@ mod tests {
         assert_eq!(with_media.media[0].media_type.as_deref(), Some("image/jpeg"));
         assert_eq!(with_media.media[0].size, Some(482_113));
 
-        // The raw payload is the line exactly as it was.
+        // A line with fields beyond the item format keeps the line exactly as it was as its
+        // raw payload; a line in the item format alone is the item and keeps none.
         let text = String::from_utf8(fixture("items.jsonl")).unwrap();
-        let first_line = text.lines().next().unwrap();
-        assert_eq!(items[0].raw.as_deref(), Some(first_line));
+        for (line, item) in text.lines().filter(|l| !l.trim().is_empty()).zip(&items) {
+            let object: Value = serde_json::from_str(line).unwrap();
+            let extra =
+                object.as_object().unwrap().keys().any(|k| !ITEM_FIELDS.contains(&k.as_str()));
+            let own_raw = object.get("raw").is_some();
+            match (extra, own_raw) {
+                (_, true) => assert_eq!(item.raw.as_deref(), object["raw"].as_str()),
+                (true, false) => assert_eq!(item.raw.as_deref(), Some(line)),
+                (false, false) => assert_eq!(item.raw, None),
+            }
+        }
         assert_eq!(items[0].captured_at, captured(), "no capture time in the line: the import's");
         assert!(items.iter().any(|item| item.captured_at != captured()));
         assert!(items.iter().any(|item| item.text.contains("🚲")));

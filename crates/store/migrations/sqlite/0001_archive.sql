@@ -32,19 +32,17 @@ CREATE TABLE items (
     findings       INTEGER NOT NULL
 ) STRICT;
 
-CREATE UNIQUE INDEX items_version ON items (platform, external_id, version_digest);
+-- Not unique on the digest: the append plans versions under the write lock, and a narrow
+-- index is much cheaper to extend.
+CREATE INDEX items_key ON items (platform, external_id);
 CREATE INDEX items_sort ON items (sort_at DESC, seq DESC);
 CREATE INDEX items_account ON items (account, sort_at);
 CREATE INDEX items_author ON items (author, sort_at);
 
+-- Which item a verdict entry judged; the verdict itself is the entry's payload.
 CREATE TABLE verdicts (
     seq            INTEGER PRIMARY KEY REFERENCES entries (seq),
-    item           INTEGER NOT NULL REFERENCES items (seq),
-    policy_id      TEXT    NOT NULL,
-    policy_version TEXT    NOT NULL,
-    policy_sha256  TEXT    NOT NULL,
-    action         TEXT    NOT NULL,
-    findings       INTEGER NOT NULL
+    item           INTEGER NOT NULL REFERENCES items (seq)
 ) STRICT;
 
 CREATE INDEX verdicts_item ON verdicts (item);

@@ -289,7 +289,7 @@ pub(crate) async fn database_refuses_changes(b: &Backend) {
         "DELETE FROM entries WHERE seq = 8",
         "UPDATE items SET author = 'someone else' WHERE seq = 1",
         "DELETE FROM items WHERE seq = 7",
-        "UPDATE verdicts SET action = 'allow' WHERE seq = 4",
+        "UPDATE verdicts SET item = 1 WHERE seq = 4",
         "DELETE FROM findings",
     ] {
         let err = b.exec(sql).await.expect_err(sql);
