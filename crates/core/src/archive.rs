@@ -17,7 +17,7 @@ pub use admin::{
     disposition_payload, hold_from_payload, hold_payload, hold_release_payload,
     retention_from_payload, retention_payload,
 };
-pub use canonical::{CanonicalError, canonical_json, parse_canonical};
+pub use canonical::{CanonicalError, canonical_json, parse_canonical, parse_strict};
 pub use chain::{
     ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, entry_hash, hex, parse_hex,
     payload_hash,

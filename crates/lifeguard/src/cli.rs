@@ -73,7 +73,7 @@ pub(crate) struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub(crate) account: Option<String>,
     /// Items per transaction.
-    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    #[arg(long, value_name = "N", default_value_t = 5_000)]
     pub(crate) batch: usize,
     /// Never show a progress bar (it shows only when stderr is a terminal).
     #[arg(long)]

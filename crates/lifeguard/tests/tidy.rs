@@ -58,6 +58,28 @@ fn the_core_depends_on_nothing_that_does_io() {
 }
 
 #[test]
+fn only_the_store_names_the_database_layer_and_it_names_no_web_layer() {
+    let deps = |krate: &str| -> toml::Table {
+        let manifest: toml::Table = toml::from_str(
+            &fs::read_to_string(root().join(format!("crates/{krate}/Cargo.toml"))).unwrap(),
+        )
+        .unwrap();
+        manifest["dependencies"].as_table().unwrap().clone()
+    };
+    let store = deps("store");
+    for forbidden in ["axum", "hyper", "tower", "tower-http", "reqwest"] {
+        assert!(!store.contains_key(forbidden), "lifeguard-store must not depend on {forbidden}");
+    }
+    let binary = deps("lifeguard");
+    for forbidden in ["sqlx", "rusqlite", "tokio-postgres"] {
+        assert!(
+            !binary.contains_key(forbidden),
+            "the binary reaches the database only through lifeguard-store, not {forbidden}"
+        );
+    }
+}
+
+#[test]
 fn the_built_in_policy_embeds_every_file_of_its_folder_as_it_is() {
     let folder = root().join("crates/core/default-policy");
     let mut on_disk = Vec::new();

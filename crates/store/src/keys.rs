@@ -32,19 +32,34 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
             getrandom::fill(&mut seed).map_err(|err| {
                 StoreError::new(ErrorKind::Io, format!("no randomness for a new key: {err}"))
             })?;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                options.mode(0o600);
+            // Written whole to a private file first, then linked into place: a full disk or a
+            // killed process leaves no half-written key, and of two first runs at once the
+            // second finds the first one's key instead of replacing it.
+            let temporary = dir.join(format!("{KEY_FILE}.{}.tmp", std::process::id()));
+            let written = write_private(&temporary, format!("{}\n", hex(&seed)).as_bytes());
+            let linked = written.and_then(|()| std::fs::hard_link(&temporary, &path));
+            let _ = std::fs::remove_file(&temporary);
+            match linked {
+                Ok(()) => Ok(SigningKey::from_seed(&seed)),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_key(dir)
+                }
+                Err(err) => Err(StoreError::io(&path, &err)),
             }
-            let mut file = options.open(&path).map_err(|err| StoreError::io(&path, &err))?;
-            file.write_all(format!("{}\n", hex(&seed)).as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|err| StoreError::io(&path, &err))?;
-            Ok(SigningKey::from_seed(&seed))
         }
         Err(err) => Err(StoreError::io(&path, &err)),
     }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }

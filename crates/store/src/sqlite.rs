@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload, format_time,
-    hold_payload, hold_release_payload, retention_payload,
+    Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, Term, disposition_payload,
+    format_time, hold_payload, hold_release_payload, retention_payload,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -551,9 +551,19 @@ impl Store for SqliteStore {
              json_extract(e.payload, '$.text') AS text FROM items i JOIN entries e ON e.seq = i.seq WHERE 1 = 1",
         );
         if !request.query.is_empty() {
-            builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
-            builder.push_bind(shared::fts5_match(&request.query));
-            builder.push(")");
+            let expression = shared::fts5_match(&request.query);
+            if self.words_are_common(&request.query, limit).await? {
+                // Walk the newest items (within the filters) and ask the index about each:
+                // a common word is found after a few rows.
+                builder.push(" AND EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ");
+                builder.push_bind(expression);
+                builder.push(" AND rowid = i.seq)");
+            } else {
+                // Read the word's list once: a rare word's list is short.
+                builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
+                builder.push_bind(expression);
+                builder.push(")");
+            }
         }
         let f = &request.filters;
         if let Some(platform) = &f.platform {
@@ -816,6 +826,50 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+impl SqliteStore {
+    /// Whether walking the newest items and checking each against the index is cheaper than
+    /// reading the query's word lists whole. Reading a list costs about one step per item that
+    /// holds the word; walking costs about `limit / share` checks, each some tens of steps.
+    async fn words_are_common(&self, query: &Query, limit: u32) -> Result<bool, StoreError> {
+        const CHECK_COST: f64 = 40.0;
+        let total: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM items")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("sizing a search"))?;
+        let total = total.unwrap_or(0).max(1) as f64;
+        let mut rarest = f64::MAX;
+        for term in query.terms() {
+            let words: Vec<&str> = match term {
+                Term::Word(word) | Term::Prefix(word) => vec![word.as_str()],
+                Term::Phrase(words) => words.iter().map(String::as_str).collect(),
+            };
+            for word in words {
+                let docs: Option<i64> = match term {
+                    Term::Prefix(_) => sqlx::query_scalar(
+                        "SELECT sum(doc) FROM items_vocab WHERE term >= $1 AND term < $2",
+                    )
+                    .bind(word)
+                    .bind(format!("{word}\u{10ffff}"))
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db("sizing a search"))?,
+                    _ => sqlx::query_scalar("SELECT doc FROM items_vocab WHERE term = $1")
+                        .bind(word)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db("sizing a search"))?,
+                };
+                rarest = rarest.min(docs.unwrap_or(0) as f64);
+            }
+        }
+        if rarest <= 0.0 {
+            return Ok(false);
+        }
+        let walk = f64::from(limit) * total / rarest * CHECK_COST;
+        Ok(walk < rarest)
     }
 }
 

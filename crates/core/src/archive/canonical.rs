@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// Why a text is not a canonical payload.
@@ -32,10 +33,90 @@ pub fn canonical_json(value: &Value) -> String {
     out
 }
 
+/// Parses JSON, refusing an object that repeats a key. serde_json keeps the last of repeated
+/// keys while other readers keep the first, so a document with repeats could show one reader
+/// something other than what another verified: verifiers read bundles with this.
+pub fn parse_strict(text: &str) -> Result<Value, CanonicalError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let Strict(value) = Strict::deserialize(&mut deserializer)
+        .map_err(|err| CanonicalError::Syntax(err.to_string()))?;
+    deserializer.end().map_err(|err| CanonicalError::Syntax(err.to_string()))?;
+    Ok(value)
+}
+
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Strict, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom(format!("the key `{key}` appears twice")));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 /// Parses a payload and checks that it is exactly its own canonical encoding.
 pub fn parse_canonical(text: &str) -> Result<Value, CanonicalError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|err| CanonicalError::Syntax(err.to_string()))?;
+    let value = parse_strict(text)?;
     if let Some(float) = find_float(&value) {
         return Err(CanonicalError::Float(float));
     }

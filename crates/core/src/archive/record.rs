@@ -225,6 +225,9 @@ impl Item {
         if self.platform.len() > MAX_PLATFORM {
             return Err(field_error("platform", format!("longer than {MAX_PLATFORM} bytes")));
         }
+        if self.platform.contains('\0') {
+            return Err(field_error("platform", "must not contain a NUL character"));
+        }
         for (field, value) in [
             ("account", Some(&self.account)),
             ("external_id", Some(&self.external_id)),
@@ -233,6 +236,10 @@ impl Item {
         ] {
             if value.is_some_and(|v| v.len() > MAX_NAME) {
                 return Err(field_error(field, format!("longer than {MAX_NAME} bytes")));
+            }
+            // Names are filter columns in both databases, and PostgreSQL text cannot hold NUL.
+            if value.is_some_and(|v| v.contains('\0')) {
+                return Err(field_error(field, "must not contain a NUL character"));
             }
         }
         if self.text.len() > MAX_TEXT {

@@ -175,8 +175,11 @@ async fn search(
         query: query(text)?,
         filters: filters(filter_args)?,
         limit,
-        cursor: cursor.map(lifeguard_store::Cursor::parse).transpose()?,
+        cursor: cursor.map(lifeguard_store::Cursor::parse).transpose().context("--cursor")?,
     };
+    if limit == 0 || limit > lifeguard_store::MAX_LIMIT {
+        bail!("--limit: a page holds 1 to {} results, not {limit}", lifeguard_store::MAX_LIMIT);
+    }
     let page = store.search(&request).await?;
     let mut out = io::stdout().lock();
     match format {
@@ -429,6 +432,7 @@ async fn dispose(
         checkpoint(store, key).await?;
     }
     let verb = if dry_run { "would dispose of" } else { "disposed of" };
+    let plural = |n: usize| if n == 1 { "item" } else { "items" };
     match format {
         Format::Json => {
             let list = |items: &[(u64, String, String)], field: &str| -> Vec<serde_json::Value> {
@@ -457,8 +461,9 @@ async fn dispose(
                 println!("kept #{seq} {name}: under legal hold {hold}");
             }
             println!(
-                "{verb} {} items; kept {} under hold, {} within retention, {} with no retention rule",
+                "{verb} {} {}; kept {} under hold, {} within retention, {} with no retention rule",
                 tally.disposed.len(),
+                plural(tally.disposed.len()),
                 tally.held.len(),
                 tally.within,
                 tally.no_rule

@@ -114,7 +114,7 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         Ok(total) => (total, None),
         Err((total, err)) => (total, Some(err)),
     };
-    print_summary(&args.file, args.output, &total, &outcome)?;
+    print_summary(&args.file, args.output, &total, &outcome, failure.is_none())?;
     if let Some(err) = failure {
         return Err(err.context(format!(
             "import stopped; {} items before the failing batch were committed (run it again to continue)",
@@ -205,6 +205,7 @@ fn print_summary(
     format: Format,
     total: &AppendReport,
     outcome: &ReadOutcome,
+    signed: bool,
 ) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     match format {
@@ -221,6 +222,7 @@ fn print_summary(
                 "stopped": outcome.stopped,
                 "entries": total.entries,
                 "head": total.head,
+                "signed": signed,
             })
         )?,
         Format::Text => {
@@ -233,8 +235,10 @@ fn print_summary(
                 total.unchanged,
                 outcome.bad_records
             )?;
-            if let Some(head) = total.head {
-                writeln!(out, "chain head: entry {head}, signed")?;
+            match (total.head, signed) {
+                (Some(head), true) => writeln!(out, "chain head: entry {head}, signed")?,
+                (Some(head), false) => writeln!(out, "chain head: entry {head}, not yet signed")?,
+                (None, _) => {}
             }
             if outcome.stopped.is_some() {
                 writeln!(

@@ -94,6 +94,10 @@ CREATE VIRTUAL TABLE items_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 0'
 );
 
+-- How many items hold each word: search uses it to pick between reading a word's whole list
+-- (rare words) and walking the newest items checking each (common words).
+CREATE VIRTUAL TABLE items_vocab USING fts5vocab (items_fts, 'row');
+
 CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
 BEGIN
     SELECT RAISE(ABORT, 'archive entries are append-only');

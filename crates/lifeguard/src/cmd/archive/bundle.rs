@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 use lifeguard_core::archive::{
     ChainVerifier, Checkpoint, Entry, EntryKind, SigningKey, VerifyingKey, canonical_json,
-    format_time, hex, parse_canonical, parse_hex,
+    format_time, hex, parse_canonical, parse_hex, parse_strict,
 };
 use lifeguard_store::{Filters, SearchRequest, Store};
 use serde_json::{Value, json};
@@ -338,11 +338,17 @@ fn check_bundle(
     let files = field(manifest, "files")?
         .as_array()
         .ok_or_else(|| NotIntact("manifest.json: `files` is not a list".into()))?;
+    if files.len() != 1 {
+        return Err(NotIntact(format!(
+            "manifest.json: `files` lists {} files; a version {VERSION} bundle has entries.jsonl alone",
+            files.len()
+        )));
+    }
     for file in files {
         let name = text_field(file, "name")?;
-        if name.contains('/') || name.contains('\\') || name.starts_with('.') {
+        if name != "entries.jsonl" {
             return Err(NotIntact(format!(
-                "manifest.json: file name `{name}` is not a plain name"
+                "manifest.json: unexpected file `{name}` (only entries.jsonl belongs in a bundle)"
             )));
         }
         let (sha256, bytes, lines) = digest_file(&dir.join(name))?;
@@ -373,6 +379,11 @@ fn check_bundle(
     };
     checkpoint.verify(&bundle_key).map_err(|err| NotIntact(err.to_string()))?;
 
+    if number_field(manifest, "chain.first")? != 1 {
+        return Err(NotIntact(
+            "manifest.json: chain.first must be 1 (a bundle holds the chain from its start)".into(),
+        ));
+    }
     let counts = walk_entries(&dir.join("entries.jsonl"))?;
     let (last, head) = counts.head.ok_or_else(|| NotIntact("entries.jsonl: no entries".into()))?;
     if last != number_field(manifest, "chain.last")? || head != hash_field(manifest, "chain.head")?
@@ -470,8 +481,11 @@ fn walk_entries(path: &Path) -> Result<Walked, NotIntact> {
         if line.len() > MAX_LINE {
             return Err(at(format!("line longer than {MAX_LINE} bytes")));
         }
-        let value: Value = serde_json::from_slice(&line)
-            .map_err(|err| at(format!("column {}: {err}", err.column())))?;
+        if line.last() != Some(&b'\n') {
+            return Err(at("the last line has no line feed (the file was cut short)".into()));
+        }
+        let text = std::str::from_utf8(&line).map_err(|err| at(format!("not UTF-8: {err}")))?;
+        let value = parse_strict(text).map_err(|err| at(err.to_string()))?;
         let (entry, state) = entry_from_line(&value).map_err(at)?;
         counts.entries += 1;
         match entry.kind {
@@ -499,7 +513,15 @@ fn walk_entries(path: &Path) -> Result<Walked, NotIntact> {
     Ok(Walked { counts, head })
 }
 
+/// The keys of a line of entries.jsonl, and no others.
+const LINE_KEYS: [&str; 8] =
+    ["seq", "kind", "recorded_at", "prev", "payload_sha256", "hash", "state", "payload"];
+
 fn entry_from_line(value: &Value) -> Result<(Entry, &str), String> {
+    let object = value.as_object().ok_or("a line must be a JSON object")?;
+    if let Some(extra) = object.keys().find(|k| !LINE_KEYS.contains(&k.as_str())) {
+        return Err(format!("unexpected key `{extra}`"));
+    }
     let text = |key: &str| {
         value
             .get(key)
@@ -515,6 +537,9 @@ fn entry_from_line(value: &Value) -> Result<(Entry, &str), String> {
         ("present", Some(payload)) if payload.is_object() => Some(canonical_json(payload)),
         ("present", _) => {
             return Err(format!("entry {seq}: state is present but the payload is not an object"));
+        }
+        ("omitted", _) if kind == EntryKind::Disposition => {
+            return Err(format!("entry {seq}: a disposition entry is never omitted from a bundle"));
         }
         ("omitted" | "disposed", Some(Value::Null) | None) => None,
         ("omitted" | "disposed", Some(_)) => {

@@ -1,0 +1,261 @@
+//! `lifeguard import`: every format, idempotence, malformed records, truncated documents and
+//! where the archive is.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::{binary, fixture, import, json, ok_with_data, path, run_command, stats, with_data};
+
+/// The JSON summary's counts that do not depend on the archive's state before the import.
+fn counts(summary: &Value) -> [u64; 5] {
+    ["records", "added", "revisions", "unchanged", "malformed"]
+        .map(|key| summary[key].as_u64().unwrap_or_else(|| panic!("no `{key}` in {summary}")))
+}
+
+#[test]
+fn every_format_imports_with_its_counts_and_a_second_import_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    // (format, file, records in the file, of which edits or deletions, other arguments)
+    let files: [(&str, &str, u64, u64, &[&str]); 3] = [
+        // 24 lines: one edit and two deletions among them.
+        ("jsonl", "imports/jsonl/items.jsonl", 24, 3, &[]),
+        // 22 activities: an Update, a Delete and an Undo revise earlier ones.
+        ("mastodon", "imports/mastodon/outbox.json", 22, 3, &[]),
+        // 22 tweets: one tweet's edit chain has two later versions.
+        ("x", "imports/x/data/tweets.js", 22, 2, &["--account", "brightwater_en"]),
+    ];
+    let mut entries = 0;
+    for (format, file, records, revisions, extra) in files {
+        let summary = import(data, format, file, extra);
+        assert_eq!(counts(&summary), [records, records, revisions, 0, 0], "{file}: {summary}");
+        assert_eq!(summary["stopped"], Value::Null);
+        assert!(summary["entries"].as_u64().unwrap() > records, "a verdict for each version");
+        entries += summary["entries"].as_u64().unwrap();
+        assert_eq!(summary["head"].as_u64(), Some(entries), "entries are numbered from 1");
+        assert!(summary["file"].as_str().unwrap().ends_with(file.rsplit('/').next().unwrap()));
+    }
+    let before = stats(data);
+    assert_eq!(before["items"], 24 + 22 + 22);
+    assert_eq!(before["entries"].as_u64(), Some(entries));
+
+    for (format, file, records, _, extra) in files {
+        let summary = import(data, format, file, extra);
+        assert_eq!(counts(&summary), [records, 0, 0, records, 0], "{file}: {summary}");
+        assert_eq!(summary["entries"], 0);
+        assert_eq!(summary["head"].as_u64(), Some(entries));
+    }
+    let text = ok_with_data(
+        data,
+        &["import", "jsonl", path(&fixture("imports/jsonl/items.jsonl")), "--no-progress"],
+    );
+    assert!(
+        text.stdout.contains(
+            ": 0 new versions archived (0 edits or deletions), 24 already archived, 0 malformed records skipped\n"
+        ),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains(&format!("chain head: entry {entries}, signed")),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(stats(data), before, "a second import changes nothing");
+}
+
+/// The item `archive search` finds for a query, as JSON.
+fn only_item(data: &Path, query: &str) -> Value {
+    let found =
+        json(&ok_with_data(data, &["archive", "search", query, "--format", "json"]))["items"]
+            .clone();
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "one item for {query}: {found}");
+    found[0].clone()
+}
+
+#[test]
+fn account_fills_in_the_account_and_author_that_an_x_archive_leaves_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let (without, with) = (dir.path().join("without"), dir.path().join("with"));
+    import(&without, "x", "imports/x/data/tweets.js", &[]);
+    import(&with, "x", "imports/x/data/tweets.js", &["--account", "brightwater_en"]);
+
+    let query = "\"heat pump\"";
+    let bare = only_item(&without, query);
+    assert_eq!((&bare["account"], &bare["author"]), (&Value::from(""), &Value::from("")));
+    let id = only_item(&with, query)["id"].as_u64().unwrap().to_string();
+    let shown = json(&ok_with_data(&with, &["archive", "show", &id, "--format", "json"]));
+    for field in ["account", "author"] {
+        assert_eq!(shown["item"][field], "brightwater_en", "{shown}");
+        assert_eq!(shown["payload"][field], "brightwater_en", "the archived payload has it too");
+    }
+    let by_account = json(&ok_with_data(
+        &with,
+        &["archive", "search", "--account", "brightwater_en", "--limit", "100", "--format", "json"],
+    ));
+    assert_eq!(by_account["items"].as_array().unwrap().len(), 22);
+}
+
+/// The `file:line:column: record N:` prefixes of the record errors on stderr.
+fn record_errors(stderr: &str, file: &str) -> Vec<(u64, u64, u64)> {
+    stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix(file)?.strip_prefix(':'))
+        .map(|rest| {
+            let mut parts = rest.splitn(4, ':');
+            let line: u64 = parts.next().unwrap().parse().unwrap();
+            let column: u64 = parts.next().unwrap().parse().unwrap();
+            let record = parts.next().unwrap().trim().strip_prefix("record ").unwrap();
+            assert!(!parts.next().unwrap().trim().is_empty(), "a message follows: {rest}");
+            (line, column, record.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn malformed_records_are_named_skipped_and_the_good_ones_archived() {
+    // (format, file, the errors' line, column and record, the good records)
+    type Case = (&'static str, &'static str, &'static [(u64, u64, u64)], u64);
+    let cases: [Case; 3] = [
+        (
+            "jsonl",
+            "imports/jsonl/bad.jsonl",
+            &[(2, 1, 1), (4, 28, 2), (5, 1, 3), (6, 1, 4), (7, 1, 5)],
+            2,
+        ),
+        ("mastodon", "imports/mastodon/bad-record.json", &[(17, 5, 1), (28, 5, 2), (34, 5, 3)], 2),
+        ("x", "imports/x/data/bad-record.js", &[(9, 3, 1), (16, 3, 2), (22, 3, 3)], 2),
+    ];
+    for (format, file, errors, good) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let file = fixture(file);
+        let run = with_data(
+            dir.path(),
+            &["import", format, path(&file), "--no-progress", "--format", "json"],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert_eq!(record_errors(&run.stderr, path(&file)), errors, "{}", run.stderr);
+        let summary = json(&run);
+        let bad = errors.len() as u64;
+        assert_eq!(counts(&summary), [good + bad, good, 0, 0, bad], "{summary}");
+        assert_eq!(stats(dir.path())["items"], good, "every good record is archived");
+        ok_with_data(dir.path(), &["archive", "verify"]);
+    }
+    // The record after the bad ones made it in.
+    let dir = tempfile::tempdir().unwrap();
+    let _ = with_data(
+        dir.path(),
+        &["import", "jsonl", path(&fixture("imports/jsonl/bad.jsonl")), "--no-progress"],
+    );
+    assert_eq!(only_item(dir.path(), "\"still here\"")["external_id"], "1755000000000000999");
+}
+
+#[test]
+fn a_truncated_document_keeps_the_records_before_the_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = fs::read(fixture("imports/mastodon/outbox.json")).unwrap();
+    // Cut inside the tenth note's HTML content: a string that never ends.
+    let marker = b"\"content\": \"<p>";
+    let tenth = whole
+        .windows(marker.len())
+        .enumerate()
+        .filter(|(_, window)| *window == marker)
+        .nth(9)
+        .map(|(at, _)| at)
+        .unwrap();
+    let cut = &whole[..tenth + marker.len() + 10];
+    let file = dir.path().join("outbox.json");
+    fs::write(&file, cut).unwrap();
+    // Every activity closed before the cut ("    }" at the items' indentation) is whole.
+    let complete = cut.windows(6).filter(|w| w == b"\n    }").count() as u64;
+    assert!(complete >= 8, "the cut leaves whole records before it ({complete})");
+
+    let data = dir.path().join("data");
+    let run = with_data(&data, &["import", "mastodon", path(&file), "--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let summary = json(&run);
+    assert_eq!(counts(&summary), [complete, complete, 0, 0, 0], "{summary}");
+    let line = cut.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = cut.len() - cut.iter().rposition(|b| *b == b'\n').unwrap() - 1;
+    let place = format!("{}:{line}:{column}: ", path(&file));
+    assert!(run.stderr.contains(&place), "expected {place} in {}", run.stderr);
+    assert!(summary["stopped"].as_str().unwrap().starts_with(&place), "{summary}");
+    assert_eq!(stats(&data)["items"].as_u64(), Some(complete));
+    ok_with_data(&data, &["archive", "verify"]);
+
+    let text = with_data(&data, &["import", "mastodon", path(&file)]);
+    assert_eq!(text.code, 2);
+    assert!(text.stdout.contains("could not be read to its end"), "{}", text.stdout);
+}
+
+#[test]
+fn a_missing_file_and_impossible_batch_sizes_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-export.json");
+    let run = with_data(dir.path(), &["import", "mastodon", path(&missing)]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(&format!("cannot open {}", path(&missing))), "{}", run.stderr);
+    assert!(run.stderr.contains("No such file"), "{}", run.stderr);
+    let items = fixture("imports/jsonl/items.jsonl");
+    for batch in ["0", "10001"] {
+        let run = with_data(dir.path(), &["import", "jsonl", path(&items), "--batch", batch]);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("--batch must be between 1 and 10000"), "{}", run.stderr);
+    }
+    let run = with_data(dir.path(), &["import", "csv", path(&items)]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("invalid value 'csv'"), "{}", run.stderr);
+    assert!(!dir.path().join("archive.sqlite3").exists(), "nothing was opened");
+}
+
+#[test]
+fn a_database_url_or_the_environment_says_where_the_archive_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("elsewhere.sqlite3");
+    let url = format!("sqlite:{}", path(&database));
+    let keys = dir.path().join("keys");
+    let items = fixture("imports/jsonl/items.jsonl");
+    let run = with_data(
+        &keys,
+        &["import", "jsonl", path(&items), "--database", &url, "--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&run)["added"], 24);
+    assert!(database.is_file(), "the archive is where the URL says");
+    assert!(keys.join("signing.key").is_file(), "the key is in the data directory");
+    assert!(!keys.join("archive.sqlite3").exists(), "no archive in the data directory");
+    let verified = ok_with_data(&keys, &["archive", "verify", "--database", &url]);
+    assert!(verified.stdout.starts_with("ok: 46 entries (24 items"), "{}", verified.stdout);
+
+    // The environment names the data directory when --data does not.
+    let from_env = dir.path().join("from-env");
+    let mut command = binary();
+    command.env("LIFEGUARD_DATA", &from_env).args([
+        "import",
+        "jsonl",
+        path(&items),
+        "--format",
+        "json",
+    ]);
+    let run = run_command(command, "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&run)["added"], 24);
+    assert!(from_env.join("archive.sqlite3").is_file() && from_env.join("signing.key").is_file());
+    let mut command = binary();
+    command.env("LIFEGUARD_DATA", &from_env).args(["archive", "stats", "--format", "json"]);
+    let shown = run_command(command, "");
+    assert_eq!(json(&shown)["items"], 24);
+
+    // And the database URL too.
+    let mut command = binary();
+    command.env("LIFEGUARD_DATABASE_URL", &url).args(["archive", "stats", "--format", "json"]);
+    command.args(["--data", path(&keys)]);
+    let shown = run_command(command, "");
+    assert_eq!(json(&shown)["items"], 24, "{}", shown.stderr);
+
+    let run = with_data(&keys, &["archive", "stats", "--database", "mysql://localhost/x"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("unsupported database URL"), "{}", run.stderr);
+}
