@@ -19,11 +19,11 @@ pub use admin::{
 };
 pub use canonical::{CanonicalError, canonical_json, parse_canonical, parse_strict};
 pub use chain::{
-    ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, entry_hash, hex, parse_hex,
-    payload_hash,
+    ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, check_entry, entry_hash, hex,
+    parse_hex, payload_hash,
 };
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifyingKey, key_id};
-pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, tokens};
+pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, index_words, tokens};
 pub use record::{
     Change, Item, ItemError, MAX_LINKS, MAX_MEDIA, MAX_NAME, MAX_PLATFORM, MAX_RAW, MAX_TEXT,
     Media, VerdictRecord, format_time, parse_time, verdict_payload,

@@ -14,6 +14,11 @@ use std::process::ExitCode;
 use clap::Parser as _;
 
 use crate::cli::{Cli, Command};
+
+// Importing allocates and frees many small strings on three threads at once; mimalloc's
+// thread-local heaps took about a quarter off the CPU time of an import (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use crate::exit::Exit;
 
 fn main() -> ExitCode {

@@ -38,6 +38,7 @@ fn main() {
         };
         let span_days = (newest.as_second() - oldest.as_second()) / 86_400;
         let mut timings = Vec::new();
+        let mut slowest = Vec::new();
         let mut hits = 0usize;
         // Deterministic spread of window starts across the archive's time span.
         let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
@@ -55,10 +56,17 @@ fn main() {
                 let start = Instant::now();
                 let page = store.search(&request).await.expect("search");
                 timings.push(start.elapsed());
+                slowest.push((start.elapsed(), *word, window, page.items.len()));
                 hits += page.items.len();
             }
         }
         timings.sort();
+        slowest.sort_by_key(|s| std::cmp::Reverse(s.0));
+        if std::env::var_os("ARCHIVE_BENCH_SLOWEST").is_some() {
+            for (time, word, window, found) in slowest.iter().take(12) {
+                eprintln!("  {:>6.1} ms  {word} over {window} days: {found} results", time.as_secs_f64() * 1e3);
+            }
+        }
         let at = |p: f64| timings[((timings.len() as f64 * p).ceil() as usize).saturating_sub(1)];
         let ms = |d: Duration| d.as_secs_f64() * 1_000.0;
         println!(

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use lifeguard_core::archive::{Change, Entry, EntryKind, Hash, tokens, verdict_payload};
+use lifeguard_core::archive::{Change, Entry, EntryKind, Hash, index_words, verdict_payload};
 
 use crate::types::{AppendReport, Checked};
 
@@ -34,11 +34,6 @@ pub(crate) struct ItemInsert {
 pub(crate) struct VerdictInsert {
     pub(crate) seq: u64,
     pub(crate) item: u64,
-    pub(crate) policy_id: String,
-    pub(crate) policy_version: String,
-    pub(crate) policy_sha256: String,
-    pub(crate) action: String,
-    pub(crate) findings: u32,
 }
 
 pub(crate) struct FindingInsert {
@@ -73,7 +68,7 @@ impl Prepared {
     pub fn new(checked: Checked) -> Prepared {
         let digest = checked.item.version_digest();
         let payload = checked.item.payload();
-        let words = tokens(&checked.item.text).join(" ");
+        let words = index_words(&checked.item.text);
         Prepared { checked, digest, payload, words }
     }
 
@@ -185,15 +180,7 @@ pub(crate) fn plan(
                     rule: rule.to_owned(),
                 });
             }
-            planned.verdicts.push(VerdictInsert {
-                seq: entry.seq,
-                item: seq,
-                policy_id: record.policy_id,
-                policy_version: record.policy_version,
-                policy_sha256: record.policy_sha256,
-                action: record.action,
-                findings,
-            });
+            planned.verdicts.push(VerdictInsert { seq: entry.seq, item: seq });
             planned.entries.push(entry);
         }
         planned.items.push(insert);

@@ -1,11 +1,1324 @@
-//! The PostgreSQL archive.
+//! The PostgreSQL archive: the same tables, rules and answers as the SQLite one, for archives
+//! shared by several processes or too large for one file.
+//!
+//! Writers serialize on one transaction-scoped advisory lock taken before the chain's head is
+//! read; bulk rows go in as arrays (`UNNEST`), one statement per table per batch. The search
+//! index is a `tsvector` built here from the core's tokens, so PostgreSQL's own word parser,
+//! which disagrees with `archive::tokens` on some scripts, never decides what a word is.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr as _;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use lifeguard_core::archive::{
+    Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload, format_time,
+    hold_payload, hold_release_payload, retention_payload,
+};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
+
+use crate::Store;
 use crate::error::{ErrorKind, StoreError};
+use crate::plan::{self, Existing, Planned, Prepared, micros};
+use crate::shared::{self, Disposal};
+use crate::sqlite::{to_hash, to_i64, to_u64};
+use crate::types::{
+    AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
+    SearchRequest, Stats,
+};
 
-pub(crate) struct PostgresStore;
+/// Connections per process.
+const POOL_SIZE: u32 = 8;
+
+/// The advisory lock every writing transaction takes first ("lifeguar" in ASCII).
+///
+/// Each entry's number and hash follow from the head, so two transactions that read the same
+/// head would both write entry N+1 and fork the chain (or one would fail on the primary key
+/// after doing all its work). Unlike SQLite's `BEGIN IMMEDIATE`, a PostgreSQL transaction
+/// takes no lock by reading, and several processes may write one archive, so writers queue on
+/// this lock instead. It is released when the transaction ends, after its rows are visible,
+/// so the next writer's reads see the new head.
+const CHAIN_LOCK: i64 = 0x6c69_6665_6775_6172;
+
+pub(crate) struct PostgresStore {
+    pool: PgPool,
+}
+
+fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
+    move |err| StoreError::database(context, err)
+}
 
 impl PostgresStore {
-    pub(crate) async fn open(_url: &str) -> Result<crate::sqlite::SqliteStore, StoreError> {
-        Err(StoreError::new(ErrorKind::Config, "PostgreSQL support is being written"))
+    pub(crate) async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let name = crate::redact(url);
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|err| StoreError::new(ErrorKind::Config, format!("{name}: {err}")))?;
+        PostgresStore::open_with(options, &name).await
+    }
+
+    async fn open_with(options: PgConnectOptions, name: &str) -> Result<PostgresStore, StoreError> {
+        let options = options.application_name("lifeguard");
+        let pool = PgPoolOptions::new()
+            .max_connections(POOL_SIZE)
+            .connect_with(options)
+            .await
+            .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
+        // sqlx serializes concurrent migrators with an advisory lock of its own.
+        sqlx::migrate!("migrations/postgres").run(&pool).await.map_err(|err| match err {
+            sqlx::migrate::MigrateError::Execute(inner) => {
+                StoreError::database(&format!("migrating {name}"), inner)
+            }
+            other => StoreError::new(ErrorKind::Database, format!("migrating {name}: {other}")),
+        })?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// A writing transaction, holding the chain's lock.
+    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db("starting a write"))?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CHAIN_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("waiting for the archive's write lock"))?;
+        Ok(tx)
+    }
+}
+
+async fn head(conn: &mut PgConnection) -> Result<Option<(u64, Hash)>, StoreError> {
+    let row = sqlx::query("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(conn)
+        .await
+        .map_err(db("reading the chain's head"))?;
+    row.map(|row| Ok((to_u64(row.get("seq")), to_hash(row.get("hash"))?))).transpose()
+}
+
+fn entry_from_row(row: &PgRow) -> Result<Entry, StoreError> {
+    let kind: String = row.get("kind");
+    Ok(Entry {
+        seq: to_u64(row.get("seq")),
+        kind: kind.parse().map_err(|err: String| StoreError::new(ErrorKind::Corrupt, err))?,
+        recorded_at: row.get("recorded_at"),
+        prev: to_hash(row.get("prev"))?,
+        payload_hash: to_hash(row.get("payload_sha256"))?,
+        hash: to_hash(row.get("hash"))?,
+        payload: row.get("payload"),
+    })
+}
+
+async fn insert_entries(conn: &mut PgConnection, entries: &[Entry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO entries (seq, kind, recorded_at, prev, payload_sha256, hash, payload) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bytea[], $5::bytea[], $6::bytea[], $7::text[])",
+    )
+    .bind(entries.iter().map(|e| to_i64(e.seq)).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.kind.name()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.recorded_at.as_str()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.prev.as_slice()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.payload_hash.as_slice()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.hash.as_slice()).collect::<Vec<_>>())
+    .bind(entries.iter().map(|e| e.payload.as_deref()).collect::<Vec<_>>())
+    .execute(conn)
+    .await
+    .map_err(db("writing entries"))?;
+    Ok(())
+}
+
+async fn insert_planned(conn: &mut PgConnection, planned: &Planned) -> Result<(), StoreError> {
+    insert_entries(conn, &planned.entries).await?;
+    let items = &planned.items;
+    if !items.is_empty() {
+        sqlx::query(
+            "INSERT INTO items (seq, platform, account, external_id, kind, author, author_type, \
+             created_at, captured_at, sort_at, change, revises, version_digest, action, findings) \
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
+             $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bytea[], \
+             $14::text[], $15::bigint[])",
+        )
+        .bind(items.iter().map(|i| to_i64(i.seq)).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.platform.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.account.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.external_id.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.kind).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.author.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.author_type).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.created_at).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.captured_at).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.sort_at).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.change).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.revises.map(to_i64)).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.version_digest.as_slice()).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i.action).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| i64::from(i.findings)).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db("writing items"))?;
+        sqlx::query("INSERT INTO items_search (seq, tsv) SELECT s, t::tsvector FROM UNNEST($1::bigint[], $2::text[]) AS u(s, t)")
+            .bind(items.iter().map(|i| to_i64(i.seq)).collect::<Vec<_>>())
+            .bind(items.iter().map(|i| tsvector(&i.words)).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await
+            .map_err(db("indexing items"))?;
+    }
+    let verdicts = &planned.verdicts;
+    if !verdicts.is_empty() {
+        sqlx::query(
+            "INSERT INTO verdicts (seq, item) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])",
+        )
+        .bind(verdicts.iter().map(|v| to_i64(v.seq)).collect::<Vec<_>>())
+        .bind(verdicts.iter().map(|v| to_i64(v.item)).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db("writing verdicts"))?;
+    }
+    let findings = &planned.findings;
+    if !findings.is_empty() {
+        sqlx::query(
+            "INSERT INTO findings (item, verdict, category, rule) \
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[])",
+        )
+        .bind(findings.iter().map(|f| to_i64(f.item)).collect::<Vec<_>>())
+        .bind(findings.iter().map(|f| to_i64(f.verdict)).collect::<Vec<_>>())
+        .bind(findings.iter().map(|f| f.category.as_str()).collect::<Vec<_>>())
+        .bind(findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(db("writing findings"))?;
+    }
+    Ok(())
+}
+
+async fn existing(
+    conn: &mut PgConnection,
+    keys: &[(String, String)],
+) -> Result<Existing, StoreError> {
+    let mut existing = Existing::new();
+    if keys.is_empty() {
+        return Ok(existing);
+    }
+    // One index lookup per key (OFFSET 0 keeps the planner from flattening the lateral
+    // subquery into a join): left to itself it hashes the whole items table once a batch is
+    // large, a cost that grows with every item archived.
+    let rows = sqlx::query(
+        "SELECT i.platform, i.external_id, i.version_digest, i.seq \
+         FROM UNNEST($1::text[], $2::text[]) AS k(platform, external_id) \
+         CROSS JOIN LATERAL (SELECT platform, external_id, version_digest, seq FROM items \
+             WHERE platform = k.platform AND external_id = k.external_id OFFSET 0) i",
+    )
+    .bind(keys.iter().map(|(platform, _)| platform.as_str()).collect::<Vec<_>>())
+    .bind(keys.iter().map(|(_, external_id)| external_id.as_str()).collect::<Vec<_>>())
+    .fetch_all(conn)
+    .await
+    .map_err(db("looking up archived versions"))?;
+    for row in rows {
+        existing
+            .entry((row.get("platform"), row.get("external_id")))
+            .or_default()
+            .push((to_hash(row.get("version_digest"))?, to_u64(row.get("seq"))));
+    }
+    Ok(existing)
+}
+
+async fn append_entry(
+    conn: &mut PgConnection,
+    kind: EntryKind,
+    payload: String,
+    recorded_at: Timestamp,
+) -> Result<Entry, StoreError> {
+    let head = head(conn).await?;
+    let entry = Entry::next(head, kind, format_time(recorded_at), payload);
+    insert_entries(conn, std::slice::from_ref(&entry)).await?;
+    Ok(entry)
+}
+
+/// PostgreSQL text cannot hold U+0000, which SQLite stores: refuses, naming the field, what
+/// would otherwise fail as an encoding error deep inside the batch.
+fn check_nul(batch: &[Prepared]) -> Result<(), StoreError> {
+    for (i, prepared) in batch.iter().enumerate() {
+        let item = prepared.item();
+        let fields = [
+            ("platform", &item.platform),
+            ("account", &item.account),
+            ("external_id", &item.external_id),
+            ("author", &item.author),
+        ];
+        let findings = prepared
+            .verdict()
+            .into_iter()
+            .flat_map(|verdict| &verdict.findings)
+            .flat_map(|finding| {
+                [("finding rule", &finding.rule.id), ("finding category", &finding.rule.category)]
+            });
+        if let Some((field, _)) =
+            fields.into_iter().chain(findings).find(|(_, value)| value.contains('\0'))
+        {
+            return Err(StoreError::invalid(format!(
+                "item {} of the batch: field `{field}` contains a NUL character, which PostgreSQL cannot store",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_label_nul(what: &str, value: &str) -> Result<(), StoreError> {
+    if value.contains('\0') {
+        return Err(StoreError::invalid(format!(
+            "{what} contains a NUL character, which PostgreSQL cannot store"
+        )));
+    }
+    Ok(())
+}
+
+/// PostgreSQL's limits on a `tsvector`: longest lexeme in bytes, highest position, positions
+/// kept per lexeme, and bytes of lexemes and positions (1 MiB less one; kept well under).
+const MAX_LEXEME: usize = 2_046;
+const MAX_POSITION: usize = 16_383;
+const MAX_POSITIONS: usize = 256;
+const MAX_TSVECTOR: usize = 1_000_000;
+
+/// The `tsvector` literal for an item's words (as `archive::tokens` wrote them, separated by
+/// spaces): each distinct word once, with its positions for phrase matching.
+///
+/// The literal is cast, not parsed by `to_tsvector`, so the index holds exactly the core's
+/// words. PostgreSQL's limits still apply and are met here rather than failing the batch:
+/// words longer than 2,046 bytes are not indexed, positions past 16,383 count as 16,383, a
+/// word keeps its first 256 positions, and an enormous text stops adding new words once the
+/// vector nears 1 MiB. Only phrase searches deep inside very long texts notice.
+fn tsvector(words: &str) -> String {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut lexemes: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut size = 0;
+    for (i, word) in words.split(' ').filter(|w| !w.is_empty()).enumerate() {
+        if word.len() > MAX_LEXEME {
+            continue;
+        }
+        let position = (i + 1).min(MAX_POSITION);
+        match index.get(word) {
+            Some(&at) => {
+                let positions = &mut lexemes[at].1;
+                if positions.len() < MAX_POSITIONS
+                    && positions.last() != Some(&position)
+                    && size + 2 <= MAX_TSVECTOR
+                {
+                    positions.push(position);
+                    size += 2;
+                }
+            }
+            None => {
+                // The word, padded to an even length, a count of positions and one position.
+                let cost = word.len() + word.len() % 2 + 4;
+                if size + cost > MAX_TSVECTOR {
+                    continue;
+                }
+                size += cost;
+                index.insert(word, lexemes.len());
+                lexemes.push((word, vec![position]));
+            }
+        }
+    }
+    let mut literal = String::with_capacity(words.len() + 8 * lexemes.len());
+    for (n, (word, positions)) in lexemes.iter().enumerate() {
+        if n > 0 {
+            literal.push(' ');
+        }
+        literal.push('\'');
+        for c in word.chars() {
+            if c == '\'' || c == '\\' {
+                literal.push(c);
+            }
+            literal.push(c);
+        }
+        literal.push_str("':");
+        for (p, position) in positions.iter().enumerate() {
+            if p > 0 {
+                literal.push(',');
+            }
+            let _ = write!(literal, "{position}");
+        }
+    }
+    literal
+}
+
+/// The item columns of a summary, with the text: taken from the JSON payload by the database,
+/// except for the rare payload with an escaped U+0000, which PostgreSQL's JSON operators
+/// refuse to turn into text; those come whole and are decoded here.
+const SUMMARY_COLUMNS: &str = "i.seq, i.platform, i.account, i.external_id, i.kind, i.author, i.author_type, \
+     i.created_at, i.captured_at, i.sort_at, i.change, i.revises, i.action, i.findings, \
+     CASE WHEN strpos(e.payload, E'\\\\u0000') = 0 THEN e.payload::json ->> 'text' END AS text, \
+     CASE WHEN strpos(e.payload, E'\\\\u0000') > 0 THEN e.payload END AS nul_payload";
+
+fn summary_from_row(row: &PgRow) -> Result<ItemSummary, StoreError> {
+    let seq = to_u64(row.get("seq"));
+    let sort_at: i64 = row.get("sort_at");
+    let text = match row.get::<Option<String>, _>("nul_payload") {
+        Some(payload) => serde_json::from_str::<serde_json::Value>(&payload)
+            .map_err(|err| StoreError::new(ErrorKind::Corrupt, format!("entry {seq}: {err}")))?
+            .get("text")
+            .and_then(|text| text.as_str())
+            .map(str::to_owned),
+        None => row.get("text"),
+    };
+    Ok(ItemSummary {
+        seq,
+        platform: row.get("platform"),
+        account: row.get("account"),
+        external_id: row.get("external_id"),
+        kind: row.get("kind"),
+        author: row.get("author"),
+        author_type: row.get("author_type"),
+        created_at: row.get::<Option<i64>, _>("created_at").map(plan::from_micros),
+        captured_at: plan::from_micros(row.get("captured_at")),
+        change: row.get("change"),
+        revises: row.get::<Option<i64>, _>("revises").map(to_u64),
+        action: row.get("action"),
+        findings: u32::try_from(row.get::<i64, _>("findings")).unwrap_or(u32::MAX),
+        text,
+        cursor: Cursor { sort_at, seq },
+    })
+}
+
+async fn retention_rules(conn: &mut PgConnection) -> Result<Vec<RetentionRule>, StoreError> {
+    let payloads: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT e.payload FROM retention_rules r JOIN entries e ON e.seq = r.seq \
+         WHERE r.seq = (SELECT max(seq) FROM retention_rules x WHERE x.id = r.id) ORDER BY r.id",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(db("reading retention rules"))?;
+    shared::retention_rules(payloads)
+}
+
+async fn active_holds(conn: &mut PgConnection) -> Result<Vec<Hold>, StoreError> {
+    let payloads: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT e.payload FROM holds h JOIN entries e ON e.seq = h.seq WHERE NOT EXISTS \
+         (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq) ORDER BY h.seq",
+    )
+    .fetch_all(conn)
+    .await
+    .map_err(db("reading holds"))?;
+    shared::holds(payloads)
+}
+
+async fn active_hold(conn: &mut PgConnection, id: &str) -> Result<Option<i64>, StoreError> {
+    sqlx::query_scalar(
+        "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
+         (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .map_err(db("looking up holds"))
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn append_prepared(
+        &self,
+        batch: &[Prepared],
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError> {
+        shared::check_batch(batch)?;
+        check_nul(batch)?;
+        let keys = plan::keys(batch);
+        let mut tx = self.begin().await?;
+        let head = head(&mut tx).await?;
+        let existing = existing(&mut tx, &keys).await?;
+        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+        insert_planned(&mut tx, &planned).await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(planned.report)
+    }
+
+    async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
+        shared::check_hold(hold)?;
+        check_label_nul("a hold's id", &hold.id)?;
+        let mut tx = self.begin().await?;
+        if active_hold(&mut tx, &hold.id).await?.is_some() {
+            return Err(StoreError::invalid(format!(
+                "a hold named `{}` is already in force",
+                hold.id
+            )));
+        }
+        let query_text = hold.scope.query.as_ref().map(shared::query_text);
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Hold,
+            hold_payload(hold, query_text.as_deref()),
+            recorded_at,
+        )
+        .await?;
+        sqlx::query("INSERT INTO holds (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(&hold.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a hold"))?;
+        tx.commit().await.map_err(db("committing a hold"))?;
+        Ok(entry.seq)
+    }
+
+    async fn release_hold(
+        &self,
+        id: &str,
+        reason: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        shared::check_release(reason, by)?;
+        let missing = || StoreError::invalid(format!("no hold named `{id}` is in force"));
+        if id.contains('\0') {
+            return Err(missing());
+        }
+        let mut tx = self.begin().await?;
+        if active_hold(&mut tx, id).await?.is_none() {
+            return Err(missing());
+        }
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::HoldRelease,
+            hold_release_payload(id, reason, by),
+            recorded_at,
+        )
+        .await?;
+        sqlx::query("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a hold release"))?;
+        tx.commit().await.map_err(db("committing a hold release"))?;
+        Ok(entry.seq)
+    }
+
+    async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.seq, e.recorded_at, e.payload, released.seq AS released, re.payload AS release_payload \
+             FROM holds h JOIN entries e ON e.seq = h.seq \
+             LEFT JOIN LATERAL (SELECT r.seq FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq \
+                 ORDER BY r.seq LIMIT 1) released ON TRUE \
+             LEFT JOIN entries re ON re.seq = released.seq \
+             ORDER BY h.seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading holds"))?;
+        rows.iter()
+            .map(|row| {
+                let release = row
+                    .get::<Option<i64>, _>("released")
+                    .map(|seq| (to_u64(seq), row.get::<Option<String>, _>("release_payload")));
+                shared::hold_record(
+                    to_u64(row.get("seq")),
+                    &row.get::<String, _>("recorded_at"),
+                    row.get("payload"),
+                    release,
+                )
+            })
+            .collect()
+    }
+
+    async fn set_retention(
+        &self,
+        rule: &RetentionRule,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        shared::check_retention(&rule.id, by)?;
+        check_label_nul("a retention rule's id", &rule.id)?;
+        let mut tx = self.begin().await?;
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Retention,
+            retention_payload(&rule.id, Some(rule), by),
+            recorded_at,
+        )
+        .await?;
+        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(&rule.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a retention rule"))?;
+        tx.commit().await.map_err(db("committing a retention rule"))?;
+        Ok(entry.seq)
+    }
+
+    async fn remove_retention(
+        &self,
+        id: &str,
+        by: &str,
+        recorded_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        shared::check_retention(id, by)?;
+        let mut tx = self.begin().await?;
+        let rules = retention_rules(&mut tx).await?;
+        if !rules.iter().any(|rule| rule.id == id) {
+            return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
+        }
+        let entry = append_entry(
+            &mut tx,
+            EntryKind::Retention,
+            retention_payload(id, None, by),
+            recorded_at,
+        )
+        .await?;
+        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
+            .bind(to_i64(entry.seq))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a retention rule"))?;
+        tx.commit().await.map_err(db("committing a retention rule"))?;
+        Ok(entry.seq)
+    }
+
+    async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db("reading retention rules"))?;
+        retention_rules(&mut conn).await
+    }
+
+    async fn disposal_candidates(
+        &self,
+        captured_before: Timestamp,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DisposalCandidate>, StoreError> {
+        // No key holds U+0000, so comparing with the part before one gives the same order.
+        let after = after.unwrap_or("");
+        let after = after.split('\0').next().unwrap_or(after);
+        let rows = sqlx::query(
+            "SELECT i.platform || chr(10) || i.external_id COLLATE \"C\" AS key FROM items i \
+             WHERE i.platform || chr(10) || i.external_id COLLATE \"C\" > $1 \
+             GROUP BY i.platform, i.external_id \
+             HAVING max(greatest(i.captured_at, coalesce(i.created_at, i.captured_at))) < $2 \
+             AND NOT EXISTS (SELECT 1 FROM items j JOIN disposed d ON d.target = j.seq \
+                 WHERE j.platform = i.platform AND j.external_id = i.external_id) \
+             ORDER BY key LIMIT $3",
+        )
+        .bind(after)
+        .bind(micros(captured_before))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("finding items past retention"))?;
+        let mut candidates = Vec::with_capacity(rows.len());
+        for row in rows {
+            let key: String = row.get("key");
+            let (platform, external_id) = key.split_once('\n').unwrap_or((key.as_str(), ""));
+            let versions = sqlx::query(
+                "SELECT e.seq, e.payload, \
+                 (SELECT string_agg(v.seq::text, ',' ORDER BY v.seq) FROM verdicts v WHERE v.item = i.seq) AS verdicts \
+                 FROM items i JOIN entries e ON e.seq = i.seq \
+                 WHERE i.platform = $1 AND i.external_id = $2 ORDER BY i.seq",
+            )
+            .bind(platform)
+            .bind(external_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading an item's versions"))?;
+            let versions = versions
+                .into_iter()
+                .map(|row| {
+                    (
+                        to_u64(row.get("seq")),
+                        row.get::<Option<String>, _>("payload"),
+                        row.get::<Option<String>, _>("verdicts"),
+                    )
+                })
+                .collect();
+            candidates.push(shared::candidate(key.clone(), versions)?);
+        }
+        Ok(candidates)
+    }
+
+    async fn dispose(
+        &self,
+        candidate: &DisposalCandidate,
+        now: Timestamp,
+        recorded_at: Timestamp,
+    ) -> Result<Disposal, StoreError> {
+        let mut tx = self.begin().await?;
+        let rules = retention_rules(&mut tx).await?;
+        let holds = active_holds(&mut tx).await?;
+        let targets = candidate.targets();
+        let target_seqs: Vec<i64> = targets.iter().copied().map(to_i64).collect();
+        let rows = sqlx::query(
+            "SELECT seq, payload_sha256, payload IS NULL AS gone FROM entries WHERE seq = ANY($1)",
+        )
+        .bind(&target_seqs)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("reading an entry to dispose"))?;
+        let mut found = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            found.insert(
+                to_u64(row.get("seq")),
+                (row.get::<Vec<u8>, _>("payload_sha256"), row.get::<bool, _>("gone")),
+            );
+        }
+        let mut payload_hashes = Vec::with_capacity(targets.len());
+        for seq in &targets {
+            match found.remove(seq) {
+                None => {
+                    return Err(StoreError::database(
+                        "reading an entry to dispose",
+                        sqlx::Error::RowNotFound,
+                    ));
+                }
+                Some((_, true)) => return Ok(Disposal::AlreadyDisposed),
+                Some((hash, false)) => payload_hashes.push((*seq, to_hash(hash)?)),
+            }
+        }
+        let (rule, expired_at) = match shared::decide(candidate, &rules, &holds, now) {
+            Ok(decision) => decision,
+            Err(kept) => return Ok(kept),
+        };
+        let item = candidate.versions.first().map_or(0, |(seq, _)| *seq);
+        let payload = disposition_payload(item, &payload_hashes, &rule, expired_at);
+        let entry = append_entry(&mut tx, EntryKind::Disposition, payload, recorded_at).await?;
+        sqlx::query("INSERT INTO disposed (target, disposition) SELECT t, $2 FROM UNNEST($1::bigint[]) AS t")
+            .bind(&target_seqs)
+            .bind(to_i64(entry.seq))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording a disposition"))?;
+        sqlx::query("UPDATE entries SET payload = NULL WHERE seq = ANY($1)")
+            .bind(&target_seqs)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("dropping disposed content"))?;
+        let versions: Vec<i64> = candidate.versions.iter().map(|(seq, _)| to_i64(*seq)).collect();
+        sqlx::query("DELETE FROM items_search WHERE seq = ANY($1)")
+            .bind(&versions)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("removing disposed words from the index"))?;
+        tx.commit().await.map_err(db("committing a disposition"))?;
+        Ok(Disposal::Disposed { entry: entry.seq, rule })
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError> {
+        let limit = shared::check_limit(request.limit)?;
+        let f = &request.filters;
+        // Nothing stored holds U+0000 (PostgreSQL text cannot), so such a filter matches nothing.
+        let texts = [&f.platform, &f.account, &f.author, &f.category, &f.rule];
+        if texts.iter().any(|text| text.as_ref().is_some_and(|text| text.contains('\0'))) {
+            return Ok(Page { items: Vec::new(), next: None });
+        }
+        let mut builder = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM items i JOIN entries e ON e.seq = i.seq"
+        ));
+        if !request.query.is_empty() {
+            builder.push(" JOIN items_search s ON s.seq = i.seq AND s.tsv @@ ");
+            builder.push_bind(shared::tsquery(&request.query)).push("::tsquery");
+        }
+        builder.push(" WHERE TRUE");
+        if let Some(platform) = &f.platform {
+            builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
+        }
+        if let Some(account) = &f.account {
+            builder.push(" AND i.account = ").push_bind(account.clone());
+        }
+        if let Some(author) = &f.author {
+            builder.push(" AND i.author = ").push_bind(author.clone());
+        }
+        if let Some(author_type) = f.author_type {
+            builder.push(" AND i.author_type = ").push_bind(author_type.name());
+        }
+        if let Some(kind) = f.kind {
+            builder.push(" AND i.kind = ").push_bind(kind.name());
+        }
+        if let Some(since) = f.since {
+            builder.push(" AND i.sort_at >= ").push_bind(micros(since));
+        }
+        if let Some(until) = f.until {
+            builder.push(" AND i.sort_at < ").push_bind(micros(until));
+        }
+        if let Some(action) = f.action {
+            builder.push(" AND i.action = ").push_bind(action.name());
+        }
+        match f.has_findings {
+            Some(true) => {
+                builder.push(" AND i.findings > 0");
+            }
+            Some(false) => {
+                builder.push(" AND i.findings = 0");
+            }
+            None => {}
+        }
+        if let Some(category) = &f.category {
+            builder.push(
+                " AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ",
+            );
+            builder.push_bind(category.clone()).push(")");
+        }
+        if let Some(rule) = &f.rule {
+            builder
+                .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
+            builder.push_bind(rule.clone()).push(")");
+        }
+        if let Some(cursor) = request.cursor {
+            builder.push(" AND (i.sort_at, i.seq) < (").push_bind(cursor.sort_at);
+            builder.push(", ").push_bind(to_i64(cursor.seq)).push(")");
+        }
+        builder.push(" ORDER BY i.sort_at DESC, i.seq DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows = builder.build().fetch_all(&self.pool).await.map_err(db("searching"))?;
+        let summaries = rows.iter().map(summary_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(shared::page(summaries, limit))
+    }
+
+    async fn item(&self, seq: u64) -> Result<Option<ItemDetail>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM items i JOIN entries e ON e.seq = i.seq WHERE i.seq = $1"
+        )))
+        .bind(to_i64(seq))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading an item"))?;
+        let Some(row) = row else { return Ok(None) };
+        let summary = summary_from_row(&row)?;
+        let entry = self.entries(seq, 1).await?.pop().ok_or_else(|| {
+            StoreError::new(ErrorKind::Corrupt, format!("item {seq} has no entry"))
+        })?;
+        let versions = sqlx::query(
+            "SELECT seq, change, captured_at FROM items WHERE platform = $1 AND external_id = $2 ORDER BY seq",
+        )
+        .bind(&summary.platform)
+        .bind(&summary.external_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading an item's versions"))?
+        .into_iter()
+        .map(|row| shared::version(to_u64(row.get("seq")), row.get("change"), row.get("captured_at")))
+        .collect();
+        let verdict_rows = sqlx::query(
+            "SELECT e.seq, e.kind, e.recorded_at, e.prev, e.payload_sha256, e.hash, e.payload \
+             FROM verdicts v JOIN entries e ON e.seq = v.seq WHERE v.item = $1 ORDER BY e.seq",
+        )
+        .bind(to_i64(seq))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading an item's verdicts"))?;
+        let verdicts = verdict_rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
+        let disposed_by: Option<i64> =
+            sqlx::query_scalar("SELECT disposition FROM disposed WHERE target = $1")
+                .bind(to_i64(seq))
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db("reading an item's disposition"))?;
+        Ok(Some(shared::detail(summary, entry, versions, verdicts, disposed_by.map(to_u64))))
+    }
+
+    async fn stats(&self) -> Result<Stats, StoreError> {
+        let mut stats = Stats::default();
+        let scalar = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .map(to_u64)
+                    .map_err(db("counting"))
+            }
+        };
+        stats.entries = scalar("SELECT count(*) FROM entries").await?;
+        stats.items = scalar("SELECT count(*) FROM items").await?;
+        stats.verdicts = scalar("SELECT count(*) FROM verdicts").await?;
+        stats.disposed =
+            scalar("SELECT count(*) FROM disposed d JOIN items i ON i.seq = d.target").await?;
+        stats.checkpoints = scalar("SELECT count(*) FROM checkpoints").await?;
+        let grouped = |sql: &'static str| {
+            let pool = self.pool.clone();
+            async move {
+                let rows = sqlx::query(sql).fetch_all(&pool).await.map_err(db("counting"))?;
+                Ok::<_, StoreError>(
+                    rows.iter()
+                        .map(|row| {
+                            (
+                                row.get::<Option<String>, _>(0)
+                                    .unwrap_or_else(|| "unchecked".into()),
+                                to_u64(row.get(1)),
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        // NULLS FIRST: SQLite's order for the unchecked group among equal counts.
+        stats.by_platform = grouped(
+            "SELECT platform, count(*) FROM items GROUP BY platform ORDER BY 2 DESC, 1 NULLS FIRST",
+        )
+        .await?;
+        stats.by_kind = grouped(
+            "SELECT kind, count(*) FROM items GROUP BY kind ORDER BY 2 DESC, 1 NULLS FIRST",
+        )
+        .await?;
+        stats.by_action = grouped(
+            "SELECT action, count(*) FROM items GROUP BY action ORDER BY 2 DESC, 1 NULLS FIRST",
+        )
+        .await?;
+        stats.last_checkpoint =
+            sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM checkpoints")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db("counting"))?
+                .map(to_u64);
+        let span = sqlx::query("SELECT min(sort_at) AS oldest, max(sort_at) AS newest FROM items")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting"))?;
+        if let (Some(oldest), Some(newest)) =
+            (span.get::<Option<i64>, _>("oldest"), span.get::<Option<i64>, _>("newest"))
+        {
+            stats.span = Some((plan::from_micros(oldest), plan::from_micros(newest)));
+        }
+        stats.active_holds =
+            self.holds().await?.iter().filter(|h| h.released.is_none()).count() as u64;
+        stats.retention_rules = self.retention_rules().await?.len() as u64;
+        stats.head = self.head().await?;
+        Ok(stats)
+    }
+
+    async fn entries(&self, from: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, recorded_at, prev, payload_sha256, hash, payload FROM entries \
+             WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(limit.min(crate::MAX_PAGE)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading entries"))?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn item_rows(&self, from: u64, to: u64) -> Result<Vec<ItemRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, platform, account, external_id, kind, author, author_type, created_at, captured_at, \
+             change, revises, version_digest FROM items WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+        )
+        .bind(to_i64(from))
+        .bind(to_i64(to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading items"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(ItemRow {
+                    seq: to_u64(row.get("seq")),
+                    platform: row.get("platform"),
+                    account: row.get("account"),
+                    external_id: row.get("external_id"),
+                    kind: row.get("kind"),
+                    author: row.get("author"),
+                    author_type: row.get("author_type"),
+                    created_at: row.get("created_at"),
+                    captured_at: row.get("captured_at"),
+                    change: row.get("change"),
+                    revises: row.get::<Option<i64>, _>("revises").map(to_u64),
+                    version_digest: to_hash(row.get("version_digest"))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db("reading the chain's head"))?;
+        head(&mut conn).await
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        check_label_nul("a checkpoint's key id", &checkpoint.key_id)?;
+        check_label_nul("a checkpoint's time", &checkpoint.signed_at)?;
+        let mut tx = self.begin().await?;
+        let hash: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM entries WHERE seq = $1")
+            .bind(to_i64(checkpoint.seq))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("reading a checkpoint's entry"))?;
+        shared::check_checkpoint(checkpoint, hash.map(to_hash).transpose()?)?;
+        sqlx::query(
+            "INSERT INTO checkpoints (seq, head, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (seq) DO NOTHING",
+        )
+        .bind(to_i64(checkpoint.seq))
+        .bind(checkpoint.head.as_slice())
+        .bind(&checkpoint.signed_at)
+        .bind(&checkpoint.key_id)
+        .bind(checkpoint.signature.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(db("writing a checkpoint"))?;
+        tx.commit().await.map_err(db("committing a checkpoint"))?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading checkpoints"))?;
+        rows.iter()
+            .map(|row| {
+                shared::checkpoint(
+                    to_u64(row.get("seq")),
+                    row.get("head"),
+                    row.get("signed_at"),
+                    row.get("key_id"),
+                    row.get("signature"),
+                )
+            })
+            .collect()
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::sync::{Arc, OnceLock};
+    use std::time::Instant;
+
+    use lifeguard_core::archive::{Item, Query, SigningKey, hex};
+    use lifeguard_core::policy::{MemoryFiles, load};
+    use lifeguard_core::{Engine, default_policy};
+    use sqlx::{Connection as _, Executor as _};
+
+    use super::*;
+    use crate::types::{Checked, Filters};
+
+    #[test]
+    fn tsvector_keeps_the_core_words_and_positions() {
+        assert_eq!(tsvector(""), "");
+        assert_eq!(tsvector("the cat saw the dog"), "'the':1,4 'cat':2 'saw':3 'dog':5");
+        assert_eq!(
+            tsvector("it's a\\b"),
+            "'it''s':1 'a\\\\b':2",
+            "quotes and backslashes are escaped"
+        );
+        assert_eq!(
+            tsvector("፲ 中文"),
+            "'፲':1 '中文':2",
+            "words PostgreSQL's parser would drop are kept"
+        );
+    }
+
+    #[test]
+    fn tsvector_stays_within_postgres_limits() {
+        let long = "x".repeat(MAX_LEXEME + 1);
+        assert_eq!(
+            tsvector(&format!("a {long} b")),
+            "'a':1 'b':3",
+            "an overlong word is skipped, not renumbered"
+        );
+        let repeated = vec!["w"; 20_000].join(" ");
+        let literal = tsvector(&repeated);
+        assert_eq!(
+            literal.matches(',').count() + 1,
+            MAX_POSITIONS,
+            "a word keeps its first 256 positions"
+        );
+        let mut late = vec!["w"; MAX_POSITION + 10];
+        late.push("end");
+        late.push("end");
+        assert!(
+            tsvector(&late.join(" ")).ends_with("'end':16383"),
+            "late positions clamp and merge"
+        );
+        // A text of distinct words larger than a tsvector can hold keeps its first words.
+        let many: Vec<String> = (0..200_000).map(|i| format!("w{i:06}")).collect();
+        let literal = tsvector(&many.join(" "));
+        assert!(literal.starts_with("'w000000':1 'w000001':2"));
+        let kept = literal.matches('\'').count() / 2;
+        assert!(kept > 80_000 && kept < 200_000, "{kept}");
+    }
+
+    fn engine() -> &'static Engine {
+        static ENGINE: OnceLock<Engine> = OnceLock::new();
+        ENGINE.get_or_init(|| {
+            let files = MemoryFiles::new(default_policy::TERM_FILES.iter().copied());
+            load("policy.md", default_policy::POLICY, &files)
+                .engine
+                .expect("the default policy compiles")
+        })
+    }
+
+    fn time(text: &str) -> Timestamp {
+        text.parse().expect("a test time")
+    }
+
+    fn checked(id: &str, text: &str) -> Checked {
+        let mut item = Item::new("x", id, text, time("2024-01-01T00:00:00Z"));
+        item.account = "@acme".into();
+        item.author = "dana".into();
+        let verdict = Some(engine().check(&item.post()));
+        Checked { item, verdict }
+    }
+
+    /// Runs a test against a new database on the server `LIFEGUARD_TEST_DATABASE_URL` names
+    /// (the role must be allowed to create databases), dropping it afterwards, pass or fail.
+    async fn with_database<F, Fut>(test: F)
+    where
+        F: FnOnce(PgConnectOptions) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let Ok(admin) = std::env::var("LIFEGUARD_TEST_DATABASE_URL") else {
+            eprintln!("skipped: LIFEGUARD_TEST_DATABASE_URL not set");
+            return;
+        };
+        let admin = PgConnectOptions::from_str(&admin)
+            .expect("LIFEGUARD_TEST_DATABASE_URL is a PostgreSQL URL");
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).expect("randomness");
+        let name = format!("lifeguard_test_{}", hex(&random));
+        let mut conn =
+            PgConnection::connect_with(&admin).await.expect("connect to the test server");
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create a database");
+        let outcome = tokio::spawn(test(admin.database(&name))).await;
+        // The test's pools close as they are dropped; wait for them rather than terminate
+        // them, which a role that is not a superuser may not do to autovacuum.
+        let mut attempts = 0;
+        loop {
+            match conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).await
+            {
+                Ok(_) => break,
+                Err(sqlx::Error::Database(err))
+                    if err.code().as_deref() == Some("55006") && attempts < 100 =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(err) => panic!("dropping the test database {name}: {err}"),
+            }
+        }
+        conn.close().await.expect("close");
+        if let Err(err) = outcome {
+            std::panic::resume_unwind(err.into_panic());
+        }
+    }
+
+    async fn open(options: &PgConnectOptions) -> PostgresStore {
+        PostgresStore::open_with(options.clone(), "the test database").await.expect("open")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writers_in_two_processes_keep_one_chain() {
+        with_database(|options| async move {
+            // Two pools stand for two processes: nothing in this process orders their writes.
+            let stores = [Arc::new(open(&options).await), Arc::new(open(&options).await)];
+            let mut writers = Vec::new();
+            for (s, store) in stores.iter().enumerate() {
+                for w in 0..3 {
+                    let store = Arc::clone(store);
+                    writers.push(tokio::spawn(async move {
+                        for round in 0..5 {
+                            let batch: Vec<Checked> = (0..40)
+                                .map(|i| {
+                                    checked(&format!("{s}-{w}-{round}-{i}"), "a parallel writer")
+                                })
+                                .collect();
+                            store
+                                .append(&batch, time("2024-01-02T00:00:00Z"))
+                                .await
+                                .expect("append");
+                        }
+                    }));
+                }
+            }
+            for writer in writers {
+                writer.await.expect("writer");
+            }
+            let key = SigningKey::from_seed(&[7; 32]).verifying_key();
+            let report = crate::verify(stores[1].as_ref(), &key, &mut |_, _| {})
+                .await
+                .expect("one unbroken chain");
+            assert_eq!((report.items, report.entries), (1_200, 2_400));
+            assert_eq!(stores[0].head().await.expect("head"), report.head);
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn truncation_and_stray_index_deletes_are_refused() {
+        with_database(|options| async move {
+            let store = open(&options).await;
+            store
+                .append(&[checked("1", "Guaranteed returns")], time("2024-01-02T00:00:00Z"))
+                .await
+                .expect("append");
+            let mut conn = PgConnection::connect_with(&options).await.expect("connect");
+            for sql in [
+                "TRUNCATE entries CASCADE",
+                "TRUNCATE items CASCADE",
+                "TRUNCATE items_search",
+                "TRUNCATE verdicts CASCADE",
+                "TRUNCATE findings",
+                "TRUNCATE holds",
+                "TRUNCATE hold_releases",
+                "TRUNCATE retention_rules",
+                "TRUNCATE disposed",
+                "TRUNCATE checkpoints",
+                "DELETE FROM items_search",
+                "UPDATE items_search SET tsv = ''",
+            ] {
+                let err = conn.execute(sql).await.expect_err(sql);
+                let err = StoreError::database("tampering", err);
+                assert_eq!(err.kind(), ErrorKind::AppendOnly, "{sql}: {err}");
+            }
+            conn.close().await.expect("close");
+            let page = store
+                .search(&SearchRequest::new(Query::parse("guaranteed").expect("q")))
+                .await
+                .expect("search");
+            assert_eq!(page.items.len(), 1);
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nul_characters_are_kept_in_text_and_refused_in_names() {
+        with_database(|options| async move {
+            let store = open(&options).await;
+            let text = "before\0after ፲";
+            store
+                .append(&[checked("1", text)], time("2024-01-02T00:00:00Z"))
+                .await
+                .expect("append");
+            for query in ["before", "after", "፲"] {
+                let page = store
+                    .search(&SearchRequest::new(Query::parse(query).expect("q")))
+                    .await
+                    .expect("search");
+                assert_eq!(
+                    page.items.iter().map(|i| i.text.as_deref()).collect::<Vec<_>>(),
+                    [Some(text)],
+                    "{query}"
+                );
+            }
+            let detail = store.item(1).await.expect("item").expect("exists");
+            assert_eq!(detail.summary.text.as_deref(), Some(text));
+
+            let mut bad = checked("2", "fine");
+            bad.item.author = "da\0na".into();
+            let err = store
+                .append(&[checked("3", "fine"), bad], time("2024-01-02T00:00:00Z"))
+                .await
+                .expect_err("NUL");
+            assert_eq!(err.kind(), ErrorKind::Invalid);
+            assert!(err.to_string().contains("item 2 of the batch: field `author`"), "{err}");
+            assert_eq!(
+                store.head().await.expect("head").map(|(seq, _)| seq),
+                Some(2),
+                "nothing half-way"
+            );
+
+            let mut request = SearchRequest::new(Query::default());
+            request.filters = Filters { author: Some("da\0na".into()), ..Filters::default() };
+            assert!(store.search(&request).await.expect("search").items.is_empty());
+            let err = store
+                .release_hold("a\0b", "done", "legal", time("2024-01-03T00:00:00Z"))
+                .await
+                .expect_err("none");
+            assert_eq!(err.kind(), ErrorKind::Invalid);
+            let after = "x\n1\0";
+            let candidates = store
+                .disposal_candidates(time("2031-01-01T00:00:00Z"), Some(after), 10)
+                .await
+                .expect("candidates");
+            assert!(candidates.is_empty(), "x/1 sorts before `x\\n1\\0`");
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_longest_text_is_archived_and_searchable() {
+        with_database(|options| async move {
+            let store = open(&options).await;
+            let words: Vec<String> = (0..130_000).map(|i| format!("w{i:06}")).collect();
+            let text = words.join(" ");
+            assert!(text.len() <= lifeguard_core::archive::MAX_TEXT);
+            let report = store
+                .append(&[checked("1", &text)], time("2024-01-02T00:00:00Z"))
+                .await
+                .expect("append");
+            assert_eq!(report.added, 1);
+            for query in ["w000000", "\"w000001 w000002\"", "w0000*"] {
+                let page = store
+                    .search(&SearchRequest::new(Query::parse(query).expect("q")))
+                    .await
+                    .expect("search");
+                assert_eq!(page.items.len(), 1, "{query}");
+            }
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reopening_migrates_once() {
+        with_database(|options| async move {
+            let first = open(&options).await;
+            first
+                .append(&[checked("1", "hello")], time("2024-01-02T00:00:00Z"))
+                .await
+                .expect("append");
+            let again = open(&options).await;
+            assert_eq!(again.stats().await.expect("stats").items, 1);
+        })
+        .await;
+    }
+
+    /// `cargo test --release -p lifeguard-store --lib append_throughput -- --ignored --nocapture`
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement, not a check"]
+    async fn append_throughput() {
+        with_database(|options| async move {
+            let store = open(&options).await;
+            let phrases = [
+                "Our quarterly invoice is ready for review",
+                "This stock has guaranteed returns, buy now",
+                "Call me at 415-555-0132 tonight about the launch",
+                "Thanks everyone for coming to the meetup yesterday",
+                "We are hiring engineers in Berlin and Lisbon",
+            ];
+            let total = 100_000;
+            let started = Instant::now();
+            // Prepared beforehand, as the importer does on other threads.
+            let batches: Vec<Vec<Prepared>> = (0..total / 1_000)
+                .map(|b| {
+                    (0..1_000)
+                        .map(|i| {
+                            let n = b * 1_000 + i;
+                            let text = format!("{} #{n} update {}", phrases[n % phrases.len()], n % 97);
+                            let mut checked = checked(&n.to_string(), &text);
+                            let offset = jiff::SignedDuration::from_secs(i64::try_from(n).expect("small"));
+                            checked.item.created_at = Some(time("2024-01-01T00:00:00Z") + offset);
+                            Prepared::new(checked)
+                        })
+                        .collect()
+                })
+                .collect();
+            eprintln!("prepared {total} checked items in {:.1?}", started.elapsed());
+            let started = Instant::now();
+            for batch in &batches {
+                store.append_prepared(batch, time("2024-01-02T00:00:00Z")).await.expect("append");
+            }
+            let elapsed = started.elapsed();
+            let rate = f64::from(u32::try_from(total).expect("small")) / elapsed.as_secs_f64();
+            eprintln!("appended {total} items with verdicts in batches of 1,000: {elapsed:.1?}, {rate:.0} items/s");
+        })
+        .await;
     }
 }

@@ -184,6 +184,26 @@ async fn insert_planned(
         });
         builder.build().execute(&mut **tx).await.map_err(db("indexing items"))?;
     }
+    let mut blocks: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    for item in &planned.items {
+        let span =
+            blocks.entry(to_i64(item.seq) / BLOCK_ENTRIES).or_insert((item.sort_at, item.sort_at));
+        span.0 = span.0.min(item.sort_at);
+        span.1 = span.1.max(item.sort_at);
+    }
+    for (block, (min_sort, max_sort)) in blocks {
+        sqlx::query(
+            "INSERT INTO item_blocks (block, min_sort, max_sort) VALUES ($1, $2, $3) \
+             ON CONFLICT (block) DO UPDATE SET min_sort = min(min_sort, excluded.min_sort), \
+             max_sort = max(max_sort, excluded.max_sort)",
+        )
+        .bind(block)
+        .bind(min_sort)
+        .bind(max_sort)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("summarizing item times"))?;
+    }
     for chunk in planned.verdicts.chunks(MAX_VARIABLES / 2) {
         let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO verdicts (seq, item) ");
         builder.push_values(chunk, |mut row, verdict| {
@@ -545,80 +565,41 @@ impl Store for SqliteStore {
 
     async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError> {
         let limit = shared::check_limit(request.limit)?;
-        let mut builder = QueryBuilder::<Sqlite>::new(
-            "SELECT i.seq, i.platform, i.account, i.external_id, i.kind, i.author, i.author_type, \
-             i.created_at, i.captured_at, i.sort_at, i.change, i.revises, i.action, i.findings, \
-             json_extract(e.payload, '$.text') AS text FROM items i JOIN entries e ON e.seq = i.seq WHERE 1 = 1",
-        );
-        if !request.query.is_empty() {
-            let expression = shared::fts5_match(&request.query);
-            if self.words_are_common(&request.query, limit).await? {
-                // Walk the newest items (within the filters) and ask the index about each:
-                // a common word is found after a few rows.
-                builder.push(" AND EXISTS (SELECT 1 FROM items_fts WHERE items_fts MATCH ");
-                builder.push_bind(expression);
-                builder.push(" AND rowid = i.seq)");
-            } else {
-                // Read the word's list once: a rare word's list is short.
-                builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
-                builder.push_bind(expression);
-                builder.push(")");
-            }
+        if request.query.is_empty() {
+            return self.search_where(request, limit, Words::Everything).await;
         }
+        let expression = shared::fts5_match(&request.query);
+        if self.rarest_word_count(&request.query).await? <= RARE_WORD_ITEMS {
+            return self.search_where(request, limit, Words::List(&expression)).await;
+        }
+        // A common word: take the newest blocks of entries first and read the word's list
+        // only within each block, stopping as soon as no older block can hold a newer item.
         let f = &request.filters;
-        if let Some(platform) = &f.platform {
-            builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
-        }
-        if let Some(account) = &f.account {
-            builder.push(" AND i.account = ").push_bind(account.clone());
-        }
-        if let Some(author) = &f.author {
-            builder.push(" AND i.author = ").push_bind(author.clone());
-        }
-        if let Some(author_type) = f.author_type {
-            builder.push(" AND i.author_type = ").push_bind(author_type.name());
-        }
-        if let Some(kind) = f.kind {
-            builder.push(" AND i.kind = ").push_bind(kind.name());
-        }
-        if let Some(since) = f.since {
-            builder.push(" AND i.sort_at >= ").push_bind(micros(since));
-        }
-        if let Some(until) = f.until {
-            builder.push(" AND i.sort_at < ").push_bind(micros(until));
-        }
-        if let Some(action) = f.action {
-            builder.push(" AND i.action = ").push_bind(action.name());
-        }
-        match f.has_findings {
-            Some(true) => {
-                builder.push(" AND i.findings > 0");
+        let blocks = sqlx::query(
+            "SELECT block, min_sort, max_sort FROM item_blocks              WHERE max_sort >= $1 AND min_sort < $2 AND min_sort <= $3 ORDER BY max_sort DESC",
+        )
+        .bind(f.since.map_or(i64::MIN, micros))
+        .bind(f.until.map_or(i64::MAX, micros))
+        .bind(request.cursor.map_or(i64::MAX, |c| c.sort_at))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("searching"))?;
+        let wanted = limit as usize + 1;
+        let mut found: Vec<ItemSummary> = Vec::with_capacity(wanted * 2);
+        for block in blocks {
+            let max_sort: i64 = block.get("max_sort");
+            if found.len() == wanted && found[wanted - 1].cursor.sort_at > max_sort {
+                break;
             }
-            Some(false) => {
-                builder.push(" AND i.findings = 0");
-            }
-            None => {}
+            let number: i64 = block.get("block");
+            let range = (number * BLOCK_ENTRIES, (number + 1) * BLOCK_ENTRIES);
+            let page =
+                self.search_where(request, limit, Words::InRange(&expression, range)).await?;
+            found.extend(page.items);
+            found.sort_by_key(|item| std::cmp::Reverse((item.cursor.sort_at, item.seq)));
+            found.truncate(wanted);
         }
-        if let Some(category) = &f.category {
-            builder.push(
-                " AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ",
-            );
-            builder.push_bind(category.clone()).push(")");
-        }
-        if let Some(rule) = &f.rule {
-            builder
-                .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
-            builder.push_bind(rule.clone()).push(")");
-        }
-        if let Some(cursor) = request.cursor {
-            builder.push(" AND (i.sort_at < ").push_bind(cursor.sort_at);
-            builder.push(" OR (i.sort_at = ").push_bind(cursor.sort_at);
-            builder.push(" AND i.seq < ").push_bind(to_i64(cursor.seq)).push("))");
-        }
-        builder.push(" ORDER BY i.sort_at DESC, i.seq DESC LIMIT ").push_bind(i64::from(limit) + 1);
-        let rows = builder.build().fetch_all(&self.pool).await.map_err(db("searching"))?;
-        let summaries = rows.iter().map(summary_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(shared::page(summaries, limit))
+        Ok(shared::page(found, limit))
     }
 
     async fn item(&self, seq: u64) -> Result<Option<ItemDetail>, StoreError> {
@@ -829,18 +810,115 @@ impl Store for SqliteStore {
     }
 }
 
+/// Which items a search's words allow.
+#[derive(Clone, Copy)]
+enum Words<'a> {
+    /// No words: every item.
+    Everything,
+    /// Items in the FTS5 expression's list.
+    List(&'a str),
+    /// Items in the list whose entry numbers fall in `[from, to)`.
+    InRange(&'a str, (i64, i64)),
+}
+
+/// A word held by at most this many items is read as one list; a more common one is read
+/// block by block from the newest.
+const RARE_WORD_ITEMS: i64 = 4_000;
+
+/// Entry numbers per block in `item_blocks`, the table of each block's oldest and newest item
+/// time that lets a search for a common word start with the newest items.
+pub(crate) const BLOCK_ENTRIES: i64 = 8_192;
+
 impl SqliteStore {
-    /// Whether walking the newest items and checking each against the index is cheaper than
-    /// reading the query's word lists whole. Reading a list costs about one step per item that
-    /// holds the word; walking costs about `limit / share` checks, each some tens of steps.
-    async fn words_are_common(&self, query: &Query, limit: u32) -> Result<bool, StoreError> {
-        const CHECK_COST: f64 = 40.0;
-        let total: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM items")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("sizing a search"))?;
-        let total = total.unwrap_or(0).max(1) as f64;
-        let mut rarest = f64::MAX;
+    /// One page of the items the words and filters allow, newest first.
+    async fn search_where(
+        &self,
+        request: &SearchRequest,
+        limit: u32,
+        words: Words<'_>,
+    ) -> Result<Page, StoreError> {
+        let mut builder = QueryBuilder::<Sqlite>::new(
+            "SELECT i.seq, i.platform, i.account, i.external_id, i.kind, i.author, i.author_type, \
+             i.created_at, i.captured_at, i.sort_at, i.change, i.revises, i.action, i.findings, \
+             json_extract(e.payload, '$.text') AS text FROM items i JOIN entries e ON e.seq = i.seq WHERE 1 = 1",
+        );
+        match words {
+            Words::Everything => {}
+            Words::List(expression) => {
+                builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
+                builder.push_bind(expression.to_owned()).push(")");
+            }
+            Words::InRange(expression, (from, to)) => {
+                builder.push(" AND i.seq >= ").push_bind(from);
+                builder.push(" AND i.seq < ").push_bind(to);
+                builder.push(" AND i.seq IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ");
+                builder.push_bind(expression.to_owned());
+                builder.push(" AND rowid >= ").push_bind(from);
+                builder.push(" AND rowid < ").push_bind(to).push(")");
+            }
+        }
+        let f = &request.filters;
+        if let Some(platform) = &f.platform {
+            builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
+        }
+        if let Some(account) = &f.account {
+            builder.push(" AND i.account = ").push_bind(account.clone());
+        }
+        if let Some(author) = &f.author {
+            builder.push(" AND i.author = ").push_bind(author.clone());
+        }
+        if let Some(author_type) = f.author_type {
+            builder.push(" AND i.author_type = ").push_bind(author_type.name());
+        }
+        if let Some(kind) = f.kind {
+            builder.push(" AND i.kind = ").push_bind(kind.name());
+        }
+        if let Some(since) = f.since {
+            builder.push(" AND i.sort_at >= ").push_bind(micros(since));
+        }
+        if let Some(until) = f.until {
+            builder.push(" AND i.sort_at < ").push_bind(micros(until));
+        }
+        if let Some(action) = f.action {
+            builder.push(" AND i.action = ").push_bind(action.name());
+        }
+        match f.has_findings {
+            Some(true) => {
+                builder.push(" AND i.findings > 0");
+            }
+            Some(false) => {
+                builder.push(" AND i.findings = 0");
+            }
+            None => {}
+        }
+        if let Some(category) = &f.category {
+            builder.push(
+                " AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ",
+            );
+            builder.push_bind(category.clone()).push(")");
+        }
+        if let Some(rule) = &f.rule {
+            builder
+                .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
+            builder.push_bind(rule.clone()).push(")");
+        }
+        if let Some(cursor) = request.cursor {
+            builder.push(" AND (i.sort_at < ").push_bind(cursor.sort_at);
+            builder.push(" OR (i.sort_at = ").push_bind(cursor.sort_at);
+            builder.push(" AND i.seq < ").push_bind(to_i64(cursor.seq)).push("))");
+        }
+        builder.push(" ORDER BY i.sort_at DESC, i.seq DESC LIMIT ").push_bind(i64::from(limit) + 1);
+        let rows = builder.build().fetch_all(&self.pool).await.map_err(db("searching"))?;
+        let summaries = rows.iter().map(summary_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(shared::page(summaries, limit))
+    }
+}
+
+impl SqliteStore {
+    /// How many items hold the query's rarest word (for a prefix, all words it starts), from
+    /// the index's own counts: the most a list read for the query can cost.
+    async fn rarest_word_count(&self, query: &Query) -> Result<i64, StoreError> {
+        let mut rarest = i64::MAX;
         for term in query.terms() {
             let words: Vec<&str> = match term {
                 Term::Word(word) | Term::Prefix(word) => vec![word.as_str()],
@@ -862,14 +940,10 @@ impl SqliteStore {
                         .await
                         .map_err(db("sizing a search"))?,
                 };
-                rarest = rarest.min(docs.unwrap_or(0) as f64);
+                rarest = rarest.min(docs.unwrap_or(0));
             }
         }
-        if rarest <= 0.0 {
-            return Ok(false);
-        }
-        let walk = f64::from(limit) * total / rarest * CHECK_COST;
-        Ok(walk < rarest)
+        Ok(rarest)
     }
 }
 

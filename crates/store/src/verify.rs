@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use lifeguard_core::archive::{
-    ChainError, ChainVerifier, CheckpointError, EntryKind, Hash, Item, VerifyingKey,
-    parse_canonical,
+    ChainError, ChainVerifier, CheckpointError, Entry, EntryKind, Hash, Item, VerifyingKey,
+    check_entry,
 };
 
 use crate::error::StoreError;
@@ -62,49 +62,49 @@ pub async fn verify(
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
     let mut from = 1;
-    loop {
-        let entries = store.entries(from, MAX_PAGE).await?;
+    let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
+    let mut next = Some(store.entries(from, MAX_PAGE).await?);
+    while let Some(entries) = next.take() {
         let Some(last) = entries.last() else { break };
         let to = last.seq + 1;
         let rows = store.item_rows(from, to).await?;
-        let mut rows = rows.into_iter().peekable();
-        for entry in &entries {
-            chain.push(entry)?;
+        let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
+        if let Some(stray) = rows.keys().find(|seq| {
+            entries
+                .binary_search_by_key(*seq, |e| e.seq)
+                .map_or(true, |i| entries[i].kind != EntryKind::Item)
+        }) {
+            return Err(VerifyError::Projection {
+                seq: *stray,
+                message: "an item row exists for an entry that is not an item".into(),
+            });
+        }
+        // The next page is read while this one is checked: the first poll sends the query to
+        // the database's own thread, and the checks run meanwhile.
+        let (fetched, own) = tokio::join!(store.entries(to, MAX_PAGE), async {
+            prechecks(&entries, &rows, workers)
+        });
+        for (entry, (chain_check, projection_check)) in entries.iter().zip(own) {
+            chain.push_prechecked(entry, false, chain_check)?;
+            projection_check?;
             if let Some(checkpoint) = checkpoints.get(&entry.seq) {
                 checkpoint.verify_against(key, &entry.hash)?;
                 report.checkpoints += 1;
             }
-            if let Some(row) = rows.next_if(|row| row.seq < entry.seq) {
-                return Err(VerifyError::Projection {
-                    seq: row.seq,
-                    message: "an item row exists for an entry that is not an item".into(),
-                });
-            }
             if entry.kind == EntryKind::Item {
-                let row = rows.next_if(|row| row.seq == entry.seq).ok_or_else(|| {
-                    VerifyError::Projection {
-                        seq: entry.seq,
-                        message: "the item has no row in the search tables".into(),
-                    }
-                })?;
-                match &entry.payload {
-                    Some(payload) => compare(entry.seq, payload, &row)?,
-                    None => report.disposed += 1,
-                }
                 report.items += 1;
-            } else if entry.payload.is_none() {
+            }
+            if entry.payload.is_none() {
                 report.disposed += 1;
             }
-        }
-        if let Some(row) = rows.next() {
-            return Err(VerifyError::Projection {
-                seq: row.seq,
-                message: "an item row exists for an entry that is not an item".into(),
-            });
         }
         report.entries += entries.len() as u64;
         progress(report.entries, total);
         from = to;
+        let fetched = fetched?;
+        if !fetched.is_empty() {
+            next = Some(fetched);
+        }
     }
     report.head = chain.finish()?;
     if let Some(highest) = checkpoints.keys().max() {
@@ -116,12 +116,48 @@ pub async fn verify(
     Ok(report)
 }
 
+type Own = (Result<(), ChainError>, Result<(), VerifyError>);
+
+/// The per-entry checks of a page, split over `workers` threads, in entry order.
+fn prechecks(entries: &[Entry], rows: &HashMap<u64, ItemRow>, workers: usize) -> Vec<Own> {
+    let chunk = entries.len().div_ceil(workers).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = entries
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().map(|entry| own_checks(entry, rows)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|handle| handle.join().unwrap_or_default()).collect()
+    })
+}
+
+fn own_checks(entry: &Entry, rows: &HashMap<u64, ItemRow>) -> Own {
+    let chain = check_entry(entry, false);
+    let projection = if entry.kind == EntryKind::Item {
+        match (rows.get(&entry.seq), &entry.payload) {
+            (None, _) => Err(VerifyError::Projection {
+                seq: entry.seq,
+                message: "the item has no row in the search tables".into(),
+            }),
+            (Some(row), Some(payload)) if chain.is_ok() => compare(entry.seq, payload, row),
+            (Some(_), _) => Ok(()),
+        }
+    } else {
+        Ok(())
+    };
+    (chain, projection)
+}
+
 fn compare(seq: u64, payload: &str, row: &ItemRow) -> Result<(), VerifyError> {
     let differs = |field: &str| VerifyError::Projection {
         seq,
         message: format!("the item row's `{field}` differs from the archived entry"),
     };
-    let value = parse_canonical(payload)
+    // The payload's hash was checked already, so it is what was archived; plain parsing is enough.
+    let value: serde_json::Value = serde_json::from_str(payload)
         .map_err(|err| VerifyError::Projection { seq, message: err.to_string() })?;
     let item = Item::from_json(&value, jiff::Timestamp::UNIX_EPOCH)
         .map_err(|err| VerifyError::Projection { seq, message: format!("payload: {err}") })?;

@@ -35,6 +35,7 @@ contract!(
     search_finds_words_phrases_and_prefixes,
     search_filters,
     search_pages_with_a_cursor,
+    common_words_page_exactly_across_blocks,
     search_rejects_bad_limits,
     bad_items_are_rejected_whole,
     verify_accepts_an_untouched_archive,

@@ -227,6 +227,31 @@ pub enum ChainError {
     },
 }
 
+/// The checks of one entry that need no other entry: its stored hash recomputed, its payload
+/// against the recorded payload hash, and (with `canonical`) the payload's canonical form.
+/// They are independent across entries, so a verifier may run them in parallel and feed the
+/// results to [`ChainVerifier::push_prechecked`] in order.
+///
+/// An archive's own payloads were canonical when they were hashed, so a matching hash proves
+/// them unchanged; the form is re-checked where bytes come from outside (export bundles).
+pub fn check_entry(entry: &Entry, canonical: bool) -> Result<(), ChainError> {
+    let recomputed =
+        entry_hash(entry.seq, entry.kind, &entry.recorded_at, &entry.prev, &entry.payload_hash);
+    if recomputed != entry.hash {
+        return Err(ChainError::Hash { seq: entry.seq });
+    }
+    if let Some(payload) = &entry.payload {
+        if payload_hash(payload) != entry.payload_hash {
+            return Err(ChainError::Payload { seq: entry.seq });
+        }
+        if canonical {
+            parse_canonical(payload)
+                .map_err(|err| ChainError::Encoding { seq: entry.seq, reason: err.to_string() })?;
+        }
+    }
+    Ok(())
+}
+
 /// Checks entries fed in order, from any starting point whose predecessor is known.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
@@ -267,6 +292,19 @@ impl ChainVerifier {
     }
 
     fn check(&mut self, entry: &Entry, omitted: bool) -> Result<(), ChainError> {
+        let own = check_entry(entry, true);
+        self.push_prechecked(entry, omitted, own)
+    }
+
+    /// Takes the next entry whose own checks ([`check_entry`]) were made elsewhere, perhaps on
+    /// another thread, with their result: checks its place in the chain first, then reports
+    /// the precomputed result, so the first bad entry is named just as [`Self::push`] would.
+    pub fn push_prechecked(
+        &mut self,
+        entry: &Entry,
+        omitted: bool,
+        own: Result<(), ChainError>,
+    ) -> Result<(), ChainError> {
         let (expected, prev) = match self.last {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, GENESIS),
@@ -277,24 +315,16 @@ impl ChainVerifier {
         if entry.prev != prev {
             return Err(ChainError::Link { seq: entry.seq });
         }
-        let recomputed =
-            entry_hash(entry.seq, entry.kind, &entry.recorded_at, &entry.prev, &entry.payload_hash);
-        if recomputed != entry.hash {
-            return Err(ChainError::Hash { seq: entry.seq });
-        }
+        own?;
         match &entry.payload {
-            Some(payload) => {
-                if payload_hash(payload) != entry.payload_hash {
-                    return Err(ChainError::Payload { seq: entry.seq });
-                }
+            Some(payload) if entry.kind == EntryKind::Disposition => {
                 let value = parse_canonical(payload).map_err(|err| ChainError::Encoding {
                     seq: entry.seq,
                     reason: err.to_string(),
                 })?;
-                if entry.kind == EntryKind::Disposition {
-                    self.note_disposition(entry.seq, &value);
-                }
+                self.note_disposition(entry.seq, &value);
             }
+            Some(_) => {}
             None if omitted => {}
             None => {
                 self.missing_payloads.insert(entry.seq, entry.payload_hash);

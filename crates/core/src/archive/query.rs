@@ -132,6 +132,37 @@ impl Query {
     }
 }
 
+/// The words of a text as [`tokens`] finds them, joined by single spaces: what the search
+/// index is given. Written into one string, since it runs once for every archived item.
+pub fn index_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    if text.is_ascii() {
+        for word in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        }
+        return out;
+    }
+    let mut in_word = false;
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            if !in_word && !out.is_empty() {
+                out.push(' ');
+            }
+            in_word = true;
+            out.extend(c.to_lowercase());
+        } else {
+            in_word = false;
+        }
+    }
+    out
+}
+
 /// The words of a text as the index sees them: runs of letters and digits, lowercased, with
 /// accents and other combining marks removed after compatibility decomposition.
 pub fn tokens(text: &str) -> Vec<String> {

@@ -2100,3 +2100,10 @@ fn the_retention_property_sees_every_outcome() {
     }
     assert!(seen.iter().all(|n| *n >= 100), "outcomes (no rule, within, held, dispose): {seen:?}");
 }
+
+proptest! {
+    #[test]
+    fn index_words_are_the_tokens_joined(text in "\\PC{0,60}") {
+        prop_assert_eq!(super::index_words(&text), super::tokens(&text).join(" "));
+    }
+}

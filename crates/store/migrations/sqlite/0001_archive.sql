@@ -94,6 +94,15 @@ CREATE VIRTUAL TABLE items_fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 0'
 );
 
+-- The oldest and newest item time in each block of 8,192 entry numbers, so a search for a
+-- common word can start with the newest items. Like the full-text index it summarizes the
+-- entries, is kept current by every append, and is not part of the record.
+CREATE TABLE item_blocks (
+    block    INTEGER PRIMARY KEY,
+    min_sort INTEGER NOT NULL,
+    max_sort INTEGER NOT NULL
+) STRICT;
+
 -- How many items hold each word: search uses it to pick between reading a word's whole list
 -- (rare words) and walking the newest items checking each (common words).
 CREATE VIRTUAL TABLE items_vocab USING fts5vocab (items_fts, 'row');

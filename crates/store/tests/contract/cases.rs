@@ -583,3 +583,57 @@ pub(crate) async fn stats_count_everything(b: &Backend) {
     assert_eq!(hex(&head).len(), 64);
     assert_eq!(stats.span, Some((time("2024-01-01T10:00:00Z"), time("2024-04-01T10:00:00Z"))));
 }
+
+pub(crate) async fn common_words_page_exactly_across_blocks(b: &Backend) {
+    let store = b.store.as_ref();
+    // More items hold "update" than a rare word's list allows, spread over many blocks of
+    // entries, with times that do not follow the order of archiving.
+    let count = 6_000u64;
+    let time_of = |i: u64| (i * 7_919) % count;
+    let mut batch = Vec::new();
+    for i in 0..count {
+        let minutes = time_of(i);
+        let created = format!(
+            "2024-01-{:02}T{:02}:{:02}:00Z",
+            1 + minutes / 1440,
+            (minutes / 60) % 24,
+            minutes % 60
+        );
+        let text = if i % 3 == 0 { "update on the rollout" } else { "update" };
+        batch.push(item("x", &format!("c{i}"), text, &created));
+        if batch.len() == 2_000 {
+            append(store, std::mem::take(&mut batch)).await;
+        }
+    }
+    let mut request = SearchRequest::new(Query::parse("update").expect("query"));
+    request.filters.since = Some(time("2024-01-02T00:00:00Z"));
+    request.filters.until = Some(time("2024-01-04T12:00:00Z"));
+    request.limit = 250;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.search(&request).await.expect("search");
+        seen.extend(page.items.iter().map(|i| i.external_id.clone()));
+        match page.next {
+            Some(next) => request.cursor = Some(next),
+            None => break,
+        }
+    }
+    // Every item in the window, newest first (ties: later entry first).
+    let (from, to) = (1_440, 3 * 1_440 + 720);
+    let mut expected: Vec<(u64, u64)> =
+        (0..count).filter(|i| (from..to).contains(&time_of(*i))).map(|i| (time_of(i), i)).collect();
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<String> = expected.into_iter().map(|(_, i)| format!("c{i}")).collect();
+    assert_eq!(seen.len(), expected.len());
+    assert_eq!(seen, expected);
+    let page = store
+        .search(&SearchRequest::new(Query::parse("rollout").expect("q")))
+        .await
+        .expect("search");
+    assert_eq!(page.items.len(), 20);
+    assert!(
+        page.items
+            .windows(2)
+            .all(|w| (w[0].cursor.sort_at, w[0].seq) > (w[1].cursor.sort_at, w[1].seq))
+    );
+}

@@ -122,11 +122,19 @@ impl Backend {
         if let Raw::Postgres { admin, name, .. } = raw
             && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
         {
-            let _ = conn
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .await;
+            // FORCE needs rights over autovacuum's session, which this role may lack while
+            // autovacuum works on the new database: then wait and try the plain form.
+            for attempt in 0..20 {
+                let sql = if attempt == 0 {
+                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                } else {
+                    format!("DROP DATABASE IF EXISTS {name}")
+                };
+                if conn.execute(sqlx::AssertSqlSafe(sql)).await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
             let _ = conn.close().await;
         }
     }
