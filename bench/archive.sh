@@ -71,20 +71,32 @@ echo
 echo "| what | wall (median of $runs) | items/s | CPU | peak RSS |"
 echo "|---|---|---|---|---|"
 
-PREP="rm -f '$out/base.db'" read -r w u s m < <(median_run sqlite3 "$out/base.db" \
+PREP="rm -f '$out/base.db'"
+read -r w u s m < <(median_run sqlite3 "$out/base.db" \
     "CREATE VIRTUAL TABLE t USING fts5(text);" ".import --csv $texts t")
 row "sqlite3 shell: .import into a bare FTS5 table" "$w" "$u" "$s" "$m"
 base_wall="$w"
 
-PREP="rm -rf '$out/data'" read -r w u s m < <(median_run "$bin" import jsonl "$input" --data "$out/data" --no-progress)
+PREP="rm -rf '$out/data'"
+read -r w u s m < <(median_run "$bin" import jsonl "$input" --data "$out/data" --no-progress)
 row "lifeguard import → SQLite (check, chain, index)" "$w" "$u" "$s" "$m"
 sqlite_wall="$w"
+
+# A fresh database; autovacuum may hold the old one for a moment, so the drop is retried.
+fresh_pg() {
+    for _ in $(seq 40); do
+        psql "$pg_admin" -qc 'DROP DATABASE IF EXISTS lifeguard_bench' 2>/dev/null && break
+        sleep 0.5
+    done
+    psql "$pg_admin" -qc 'CREATE DATABASE lifeguard_bench'
+    rm -rf "$out/pgdata"
+}
 
 pg_url=""
 if [ "$pg_admin" != none ] && psql "$pg_admin" -qc 'select 1' >/dev/null 2>&1; then
     pg_url="${pg_admin%/*}/lifeguard_bench"
-    PREP="psql '$pg_admin' -qc 'DROP DATABASE IF EXISTS lifeguard_bench WITH (FORCE)' -c 'CREATE DATABASE lifeguard_bench'; rm -rf '$out/pgdata'" \
-        read -r w u s m < <(median_run "$bin" import jsonl "$input" --data "$out/pgdata" --database "$pg_url" --no-progress)
+    PREP="fresh_pg"
+    read -r w u s m < <(median_run "$bin" import jsonl "$input" --data "$out/pgdata" --database "$pg_url" --no-progress)
     row "lifeguard import → PostgreSQL (check, chain, index)" "$w" "$u" "$s" "$m"
 fi
 echo

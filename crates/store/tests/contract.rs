@@ -49,6 +49,7 @@ contract!(
     holds_and_retention_decide_disposal,
     dispose_rechecks_holds_in_its_transaction,
     released_hold_lets_content_go,
+    nothing_held_or_within_retention_is_ever_disposed,
     concurrent_writers_keep_one_chain,
     stats_count_everything,
 );

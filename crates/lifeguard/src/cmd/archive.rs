@@ -259,8 +259,12 @@ async fn verify(store: &dyn Store, key: &SigningKey, format: Format) -> anyhow::
                 Format::Text => match head {
                     Some((seq, hash)) => writeln!(
                         out,
-                        "ok: {} entries ({} items, {} disposed), {} signed checkpoints verified; head is entry {seq} {hash}",
-                        report.entries, report.items, report.disposed, report.checkpoints
+                        "ok: {} entries ({} items, {} disposed), {} signed checkpoint{} verified; head is entry {seq} {hash}",
+                        report.entries,
+                        report.items,
+                        report.disposed,
+                        report.checkpoints,
+                        if report.checkpoints == 1 { "" } else { "s" }
                     )?,
                     None => writeln!(out, "ok: the archive is empty")?,
                 },

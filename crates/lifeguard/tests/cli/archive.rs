@@ -538,7 +538,7 @@ fn verify_names_the_first_entry_changed_behind_the_archives_back() {
         let dir = tempfile::tempdir().unwrap();
         import(dir.path(), "jsonl", "imports/jsonl/items.jsonl", &[]);
         let run = ok_with_data(dir.path(), &["archive", "verify"]);
-        let ok = "ok: 46 entries (24 items, 0 disposed), 1 signed checkpoints verified; head is entry 46 ";
+        let ok = "ok: 46 entries (24 items, 0 disposed), 1 signed checkpoint verified; head is entry 46 ";
         assert!(run.stdout.starts_with(ok), "{}", run.stdout);
         let item = ids(dir.path(), &["\"tariff comparison tool\""])[0];
         (dir, item, 46)
