@@ -61,13 +61,15 @@ pub async fn verify(
     let total = store.head().await?.map_or(0, |(seq, _)| seq);
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
-    let mut from = 1;
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
-    let mut next = Some(store.entries(from, MAX_PAGE).await?);
-    while let Some(entries) = next.take() {
+    // A page's entries and its item rows (by the range of entry numbers the page should hold)
+    // are read at once, on two connections, while the previous page is checked on other
+    // threads. In a chain with gaps the ranges disagree, but the gap itself is reported first.
+    let mut pending = read_page(store, 1).await;
+    loop {
+        let (entries, rows) = pending?;
         let Some(last) = entries.last() else { break };
-        let to = last.seq + 1;
-        let rows = store.item_rows(from, to).await?;
+        let next_from = last.seq + 1;
         let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
         if let Some(stray) = rows.keys().find(|seq| {
             entries
@@ -79,11 +81,17 @@ pub async fn verify(
                 message: "an item row exists for an entry that is not an item".into(),
             });
         }
-        // The next page is read while this one is checked: the first poll sends the query to
-        // the database's own thread, and the checks run meanwhile.
-        let (fetched, own) = tokio::join!(store.entries(to, MAX_PAGE), async {
-            prechecks(&entries, &rows, workers)
+        let checking = tokio::task::spawn_blocking(move || {
+            let own = prechecks(&entries, &rows, workers);
+            (entries, own)
         });
+        pending = read_page(store, next_from).await;
+        let (entries, own) = checking.await.map_err(|err| {
+            StoreError::new(
+                crate::ErrorKind::Database,
+                format!("a verification thread failed: {err}"),
+            )
+        })?;
         for (entry, (chain_check, projection_check)) in entries.iter().zip(own) {
             chain.push_prechecked(entry, false, chain_check)?;
             projection_check?;
@@ -100,11 +108,6 @@ pub async fn verify(
         }
         report.entries += entries.len() as u64;
         progress(report.entries, total);
-        from = to;
-        let fetched = fetched?;
-        if !fetched.is_empty() {
-            next = Some(fetched);
-        }
     }
     report.head = chain.finish()?;
     if let Some(highest) = checkpoints.keys().max() {
@@ -117,6 +120,13 @@ pub async fn verify(
 }
 
 type Own = (Result<(), ChainError>, Result<(), VerifyError>);
+
+/// The entries numbered `from..from + MAX_PAGE` and their item rows, read at the same time.
+async fn read_page(store: &dyn Store, from: u64) -> Result<(Vec<Entry>, Vec<ItemRow>), StoreError> {
+    let (entries, rows) =
+        tokio::join!(store.entries(from, MAX_PAGE), store.item_rows(from, from + MAX_PAGE));
+    Ok((entries?, rows?))
+}
 
 /// The per-entry checks of a page, split over `workers` threads, in entry order.
 fn prechecks(entries: &[Entry], rows: &HashMap<u64, ItemRow>, workers: usize) -> Vec<Own> {
