@@ -59,9 +59,6 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            // Appends build statements of thousands of rows whose sizes vary from batch to
-            // batch; a short cache keeps the common shapes without hoarding the rest.
-            .statement_cache_capacity(24)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
