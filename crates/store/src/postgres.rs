@@ -22,8 +22,7 @@ use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 use crate::Store;
 use crate::error::{ErrorKind, StoreError};
 use crate::plan::{self, Existing, Planned, Prepared, micros};
-use crate::shared::{self, Disposal};
-use crate::sqlite::{to_hash, to_i64, to_u64};
+use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
     SearchRequest, Stats,

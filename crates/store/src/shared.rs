@@ -314,5 +314,25 @@ pub(crate) fn checkpoint(
         .as_slice()
         .try_into()
         .map_err(|_| corrupt(format!("checkpoint at entry {seq}: signature is not 64 bytes")))?;
-    Ok(Checkpoint { seq, head: crate::sqlite::to_hash(head)?, signed_at, key_id, signature })
+    Ok(Checkpoint { seq, head: to_hash(head)?, signed_at, key_id, signature })
+}
+
+/// An entry number as both databases store it (signed 64 bits).
+pub(crate) fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// A stored entry number; the schema never holds a negative one.
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// A stored 32-byte digest.
+pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
+    Hash::try_from(bytes.as_slice()).map_err(|_| {
+        StoreError::new(
+            ErrorKind::Corrupt,
+            format!("a stored hash has {} bytes, not 32", bytes.len()),
+        )
+    })
 }

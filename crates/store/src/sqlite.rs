@@ -19,7 +19,7 @@ use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
 use crate::Store;
 use crate::error::{ErrorKind, StoreError};
 use crate::plan::{self, Existing, Planned, Prepared, micros};
-use crate::shared::{self, Disposal};
+use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
     SearchRequest, Stats,
@@ -94,23 +94,6 @@ async fn head(tx: &mut Transaction<'_, Sqlite>) -> Result<Option<(u64, Hash)>, S
         .await
         .map_err(db("reading the chain's head"))?;
     row.map(|row| Ok((to_u64(row.get("seq")), to_hash(row.get("hash"))?))).transpose()
-}
-
-pub(crate) fn to_u64(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-pub(crate) fn to_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
-    Hash::try_from(bytes.as_slice()).map_err(|_| {
-        StoreError::new(
-            ErrorKind::Corrupt,
-            format!("a stored hash has {} bytes, not 32", bytes.len()),
-        )
-    })
 }
 
 fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
