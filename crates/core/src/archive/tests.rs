@@ -1101,6 +1101,11 @@ fn item_errors_name_the_field() {
         field(|o| drop(o.insert("media".into(), json!([{"name": "a", "type": []}])))),
         "media[0].type"
     );
+    // Names are filter columns in both databases, and PostgreSQL text cannot hold NUL.
+    for name in ["platform", "account", "external_id", "author", "parent"] {
+        let (field, message) = item_error(|o| drop(o.insert(name.into(), json!("a\u{0}b"))));
+        assert_eq!((field.as_str(), message.as_str()), (name, "must not contain a NUL character"));
+    }
 
     let (field, message) = item_error(|o| drop(o.insert("kind".into(), json!("tweet"))));
     assert_eq!(field, "kind");
