@@ -405,14 +405,25 @@ async fn active_holds(conn: &mut PgConnection) -> Result<Vec<Hold>, StoreError> 
 }
 
 async fn active_hold(conn: &mut PgConnection, id: &str) -> Result<Option<i64>, StoreError> {
-    sqlx::query_scalar(
-        "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
-         (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-    .map_err(db("looking up holds"))
+    sqlx::query_scalar(shared::ACTIVE_HOLD)
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .map_err(db("looking up holds"))
+}
+
+/// Appends a hold, hold release or retention entry and lists it under its name.
+async fn append_named(
+    conn: &mut PgConnection,
+    kind: EntryKind,
+    id: &str,
+    payload: String,
+    recorded_at: Timestamp,
+) -> Result<u64, StoreError> {
+    let (insert, doing) = shared::listing(kind)?;
+    let entry = append_entry(conn, kind, payload, recorded_at).await?;
+    sqlx::query(insert).bind(to_i64(entry.seq)).bind(id).execute(conn).await.map_err(db(doing))?;
+    Ok(entry.seq)
 }
 
 #[async_trait]
@@ -445,21 +456,16 @@ impl Store for PostgresStore {
             )));
         }
         let query_text = hold.scope.query.as_ref().map(shared::query_text);
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Hold,
+            &hold.id,
             hold_payload(hold, query_text.as_deref()),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO holds (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(&hold.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a hold"))?;
         tx.commit().await.map_err(db("committing a hold"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn release_hold(
@@ -478,21 +484,16 @@ impl Store for PostgresStore {
         if active_hold(&mut tx, id).await?.is_none() {
             return Err(missing());
         }
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::HoldRelease,
+            id,
             hold_release_payload(id, reason, by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a hold release"))?;
         tx.commit().await.map_err(db("committing a hold release"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {
@@ -531,21 +532,16 @@ impl Store for PostgresStore {
         shared::check_retention(&rule.id, by)?;
         check_label_nul("a retention rule's id", &rule.id)?;
         let mut tx = self.begin().await?;
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Retention,
+            &rule.id,
             retention_payload(&rule.id, Some(rule), by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(&rule.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a retention rule"))?;
         tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn remove_retention(
@@ -560,21 +556,16 @@ impl Store for PostgresStore {
         if !rules.iter().any(|rule| rule.id == id) {
             return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
         }
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Retention,
+            id,
             retention_payload(id, None, by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a retention rule"))?;
         tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {

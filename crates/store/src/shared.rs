@@ -3,8 +3,8 @@
 
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Entry, Hash, Hold, Item, ItemFacts, Query, Retention, RetentionRule, Term,
-    disposable, hold_from_payload, parse_canonical, parse_time, retention_from_payload,
+    Checkpoint, Entry, EntryKind, Hash, Hold, Item, ItemFacts, Query, Retention, RetentionRule,
+    Term, disposable, hold_from_payload, parse_canonical, parse_time, retention_from_payload,
 };
 
 use crate::error::{ErrorKind, StoreError};
@@ -31,6 +31,29 @@ pub enum Disposal {
     Kept(Retention),
     /// Someone else disposed of it first.
     AlreadyDisposed,
+}
+
+/// Finds the entry of the hold in force under a name, if any (bind: the name).
+pub(crate) const ACTIVE_HOLD: &str = "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
+     (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)";
+
+/// For the entries that govern the archive and are looked up by name (holds, their releases,
+/// retention rules): the statement that lists one by entry and name, and what it does.
+pub(crate) fn listing(kind: EntryKind) -> Result<(&'static str, &'static str), StoreError> {
+    match kind {
+        EntryKind::Hold => Ok(("INSERT INTO holds (seq, id) VALUES ($1, $2)", "writing a hold")),
+        EntryKind::HoldRelease => {
+            Ok(("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)", "writing a hold release"))
+        }
+        EntryKind::Retention => Ok((
+            "INSERT INTO retention_rules (seq, id) VALUES ($1, $2)",
+            "writing a retention rule",
+        )),
+        other => Err(StoreError::new(
+            ErrorKind::Database,
+            format!("{other} entries are not listed by name"),
+        )),
+    }
 }
 
 pub(crate) fn check_batch(batch: &[Prepared]) -> Result<(), StoreError> {

@@ -255,6 +255,36 @@ async fn append_entry(
     Ok(entry)
 }
 
+/// Appends a hold, hold release or retention entry and lists it under its name.
+async fn append_named(
+    tx: &mut Transaction<'_, Sqlite>,
+    kind: EntryKind,
+    id: &str,
+    payload: String,
+    recorded_at: Timestamp,
+) -> Result<u64, StoreError> {
+    let (insert, doing) = shared::listing(kind)?;
+    let entry = append_entry(tx, kind, payload, recorded_at).await?;
+    sqlx::query(insert)
+        .bind(to_i64(entry.seq))
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db(doing))?;
+    Ok(entry.seq)
+}
+
+async fn active_hold(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: &str,
+) -> Result<Option<i64>, StoreError> {
+    sqlx::query_scalar(shared::ACTIVE_HOLD)
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("looking up holds"))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn append_prepared(
@@ -276,36 +306,23 @@ impl Store for SqliteStore {
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
         shared::check_hold(hold)?;
         let mut tx = self.begin().await?;
-        let active: Option<i64> = sqlx::query_scalar(
-            "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
-             (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
-        )
-        .bind(&hold.id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("looking up holds"))?;
-        if active.is_some() {
+        if active_hold(&mut tx, &hold.id).await?.is_some() {
             return Err(StoreError::invalid(format!(
                 "a hold named `{}` is already in force",
                 hold.id
             )));
         }
         let query_text = hold.scope.query.as_ref().map(shared::query_text);
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Hold,
+            &hold.id,
             hold_payload(hold, query_text.as_deref()),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO holds (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(&hold.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a hold"))?;
         tx.commit().await.map_err(db("committing a hold"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn release_hold(
@@ -317,32 +334,19 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         shared::check_release(reason, by)?;
         let mut tx = self.begin().await?;
-        let active: Option<i64> = sqlx::query_scalar(
-            "SELECT h.seq FROM holds h WHERE h.id = $1 AND NOT EXISTS \
-             (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq)",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("looking up holds"))?;
-        if active.is_none() {
+        if active_hold(&mut tx, id).await?.is_none() {
             return Err(StoreError::invalid(format!("no hold named `{id}` is in force")));
         }
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::HoldRelease,
+            id,
             hold_release_payload(id, reason, by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO hold_releases (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a hold release"))?;
         tx.commit().await.map_err(db("committing a hold release"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {
@@ -388,21 +392,16 @@ impl Store for SqliteStore {
     ) -> Result<u64, StoreError> {
         shared::check_retention(&rule.id, by)?;
         let mut tx = self.begin().await?;
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Retention,
+            &rule.id,
             retention_payload(&rule.id, Some(rule), by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(&rule.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a retention rule"))?;
         tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn remove_retention(
@@ -417,21 +416,16 @@ impl Store for SqliteStore {
         if !rules.iter().any(|rule| rule.id == id) {
             return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
         }
-        let entry = append_entry(
+        let seq = append_named(
             &mut tx,
             EntryKind::Retention,
+            id,
             retention_payload(id, None, by),
             recorded_at,
         )
         .await?;
-        sqlx::query("INSERT INTO retention_rules (seq, id) VALUES ($1, $2)")
-            .bind(to_i64(entry.seq))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a retention rule"))?;
         tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(entry.seq)
+        Ok(seq)
     }
 
     async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {
