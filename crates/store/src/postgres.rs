@@ -709,50 +709,7 @@ impl Store for PostgresStore {
             builder.push_bind(shared::tsquery(&request.query)).push("::tsquery");
         }
         builder.push(" WHERE TRUE");
-        if let Some(platform) = &f.platform {
-            builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
-        }
-        if let Some(account) = &f.account {
-            builder.push(" AND i.account = ").push_bind(account.clone());
-        }
-        if let Some(author) = &f.author {
-            builder.push(" AND i.author = ").push_bind(author.clone());
-        }
-        if let Some(author_type) = f.author_type {
-            builder.push(" AND i.author_type = ").push_bind(author_type.name());
-        }
-        if let Some(kind) = f.kind {
-            builder.push(" AND i.kind = ").push_bind(kind.name());
-        }
-        if let Some(since) = f.since {
-            builder.push(" AND i.sort_at >= ").push_bind(micros(since));
-        }
-        if let Some(until) = f.until {
-            builder.push(" AND i.sort_at < ").push_bind(micros(until));
-        }
-        if let Some(action) = f.action {
-            builder.push(" AND i.action = ").push_bind(action.name());
-        }
-        match f.has_findings {
-            Some(true) => {
-                builder.push(" AND i.findings > 0");
-            }
-            Some(false) => {
-                builder.push(" AND i.findings = 0");
-            }
-            None => {}
-        }
-        if let Some(category) = &f.category {
-            builder.push(
-                " AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ",
-            );
-            builder.push_bind(category.clone()).push(")");
-        }
-        if let Some(rule) = &f.rule {
-            builder
-                .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
-            builder.push_bind(rule.clone()).push(")");
-        }
+        shared::push_filters(&mut builder, f);
         if let Some(cursor) = request.cursor {
             builder.push(" AND (i.sort_at, i.seq) < (").push_bind(cursor.sort_at);
             builder.push(", ").push_bind(to_i64(cursor.seq)).push(")");

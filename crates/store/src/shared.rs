@@ -7,11 +7,13 @@ use lifeguard_core::archive::{
     Term, disposable, hold_from_payload, parse_canonical, parse_time, retention_from_payload,
 };
 
+use sqlx::{Database, Encode, QueryBuilder, Type};
+
 use crate::error::{ErrorKind, StoreError};
 use crate::plan::{self, Prepared};
 use crate::types::{
-    DisposalCandidate, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page, VerdictDetail,
-    VersionRef,
+    DisposalCandidate, Filters, HoldRecord, ItemDetail, ItemSummary, MAX_LIMIT, Page,
+    VerdictDetail, VersionRef,
 };
 
 /// Longest hold or rule id, reason or owner, in bytes.
@@ -358,4 +360,57 @@ pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
             format!("a stored hash has {} bytes, not 32", bytes.len()),
         )
     })
+}
+
+/// Adds the search filters to a query over `items i` (after a `WHERE`), the same for both
+/// databases; the cursor, whose best form differs between them, is left to the caller.
+pub(crate) fn push_filters<DB>(builder: &mut QueryBuilder<DB>, f: &Filters)
+where
+    DB: Database,
+    for<'t> String: Encode<'t, DB> + Type<DB>,
+    for<'t> &'static str: Encode<'t, DB> + Type<DB>,
+    for<'t> i64: Encode<'t, DB> + Type<DB>,
+{
+    if let Some(platform) = &f.platform {
+        builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
+    }
+    if let Some(account) = &f.account {
+        builder.push(" AND i.account = ").push_bind(account.clone());
+    }
+    if let Some(author) = &f.author {
+        builder.push(" AND i.author = ").push_bind(author.clone());
+    }
+    if let Some(author_type) = f.author_type {
+        builder.push(" AND i.author_type = ").push_bind(author_type.name());
+    }
+    if let Some(kind) = f.kind {
+        builder.push(" AND i.kind = ").push_bind(kind.name());
+    }
+    if let Some(since) = f.since {
+        builder.push(" AND i.sort_at >= ").push_bind(plan::micros(since));
+    }
+    if let Some(until) = f.until {
+        builder.push(" AND i.sort_at < ").push_bind(plan::micros(until));
+    }
+    if let Some(action) = f.action {
+        builder.push(" AND i.action = ").push_bind(action.name());
+    }
+    match f.has_findings {
+        Some(true) => {
+            builder.push(" AND i.findings > 0");
+        }
+        Some(false) => {
+            builder.push(" AND i.findings = 0");
+        }
+        None => {}
+    }
+    if let Some(category) = &f.category {
+        builder
+            .push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.category = ");
+        builder.push_bind(category.clone()).push(")");
+    }
+    if let Some(rule) = &f.rule {
+        builder.push(" AND EXISTS (SELECT 1 FROM findings x WHERE x.item = i.seq AND x.rule = ");
+        builder.push_bind(rule.clone()).push(")");
+    }
 }
