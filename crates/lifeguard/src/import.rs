@@ -333,6 +333,42 @@ fn string_field(
     }
 }
 
+/// What the readers' tests share: fixtures, a capture time and a callback that keeps every
+/// record.
+#[cfg(test)]
+mod testing {
+    use std::ops::ControlFlow;
+
+    use jiff::Timestamp;
+    use lifeguard_core::archive::Item;
+
+    use super::{ImportError, OnRecord, Position};
+
+    pub(super) type Records = Vec<Result<(Position, Item), ImportError>>;
+
+    /// A file below `fixtures/imports/`.
+    pub(super) fn fixture(path: &str) -> Vec<u8> {
+        let path = format!("{}/../../fixtures/imports/{path}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+    }
+
+    pub(super) fn captured() -> Timestamp {
+        "2024-03-01T12:00:00Z".parse().unwrap()
+    }
+
+    /// Runs a reader to its end, returning what the callback saw and how the read ended.
+    pub(super) fn collect(
+        reader: impl FnOnce(&mut OnRecord<'_>) -> Result<(), ImportError>,
+    ) -> (Records, Result<(), ImportError>) {
+        let mut records = Vec::new();
+        let end = reader(&mut |record| {
+            records.push(record);
+            ControlFlow::Continue(())
+        });
+        (records, end)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -174,27 +174,15 @@ mod tests {
 
     use lifeguard_core::archive::Change;
 
+    use super::super::testing::{self, Records, captured, collect};
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../fixtures/imports/jsonl/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+        testing::fixture(&format!("jsonl/{name}"))
     }
 
-    fn captured() -> Timestamp {
-        "2024-03-01T12:00:00Z".parse().unwrap()
-    }
-
-    type Records = Vec<Result<(Position, Item), ImportError>>;
-
-    /// Reads everything, returning what the callback saw and how the read ended.
     fn import(input: impl Read) -> (Records, Result<(), ImportError>) {
-        let mut records = Vec::new();
-        let end = read("items.jsonl", input, captured(), &mut |record| {
-            records.push(record);
-            ControlFlow::Continue(())
-        });
-        (records, end)
+        collect(|on_record| read("items.jsonl", input, captured(), on_record))
     }
 
     /// One line per record: `line:column kind change id "text"`, or the error.

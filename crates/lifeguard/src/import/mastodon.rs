@@ -367,26 +367,15 @@ mod tests {
     use std::ops::ControlFlow;
 
     use super::super::Position;
+    use super::super::testing::{self, Records, captured, collect};
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../fixtures/imports/mastodon/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+        testing::fixture(&format!("mastodon/{name}"))
     }
-
-    fn captured() -> Timestamp {
-        "2024-03-01T12:00:00Z".parse().unwrap()
-    }
-
-    type Records = Vec<Result<(Position, Item), ImportError>>;
 
     fn import(input: impl Read) -> (Records, Result<(), ImportError>) {
-        let mut records = Vec::new();
-        let end = read("outbox.json", input, captured(), &mut |record| {
-            records.push(record);
-            ControlFlow::Continue(())
-        });
-        (records, end)
+        collect(|on_record| read("outbox.json", input, captured(), on_record))
     }
 
     /// One line per record: position, kind, change, the id's last part and the text's start.

@@ -284,29 +284,17 @@ fn unescape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use std::fmt::Write as _;
-    use std::ops::ControlFlow;
 
     use super::super::Position;
+    use super::super::testing::{self, Records, captured, collect};
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../fixtures/imports/x/{name}", env!("CARGO_MANIFEST_DIR"));
-        std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
+        testing::fixture(&format!("x/{name}"))
     }
-
-    fn captured() -> Timestamp {
-        "2024-03-01T12:00:00Z".parse().unwrap()
-    }
-
-    type Records = Vec<Result<(Position, Item), ImportError>>;
 
     fn import(input: impl Read) -> (Records, Result<(), ImportError>) {
-        let mut records = Vec::new();
-        let end = read("tweets.js", input, captured(), &mut |record| {
-            records.push(record);
-            ControlFlow::Continue(())
-        });
-        (records, end)
+        collect(|on_record| read("tweets.js", input, captured(), on_record))
     }
 
     /// One line per record: position, kind, change, id and the text's start.
