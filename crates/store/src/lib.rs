@@ -25,9 +25,9 @@ pub use keys::{KEY_FILE, load_or_create_key};
 pub use plan::Prepared;
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
-    AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, DisposalReport, Filters,
-    HoldRecord, ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats,
-    VerdictDetail, VersionRef,
+    AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, Filters, HoldRecord,
+    ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats, VerdictDetail,
+    VersionRef,
 };
 pub use verify::{VerifyError, VerifyReport, verify};
 

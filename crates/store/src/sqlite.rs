@@ -350,38 +350,30 @@ impl Store for SqliteStore {
     }
 
     async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {
+        // One query: each hold with the payload of the first release after it, if any.
         let rows = sqlx::query(
-            "SELECT e.seq, e.recorded_at, e.payload, \
-             (SELECT r.seq FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq ORDER BY r.seq LIMIT 1) AS released \
-             FROM holds h JOIN entries e ON e.seq = h.seq ORDER BY h.seq",
+            "SELECT e.seq, e.recorded_at, e.payload, re.seq AS released, re.payload AS release_payload \
+             FROM holds h JOIN entries e ON e.seq = h.seq \
+             LEFT JOIN entries re ON re.seq = (SELECT r.seq FROM hold_releases r \
+                 WHERE r.id = h.id AND r.seq > h.seq ORDER BY r.seq LIMIT 1) \
+             ORDER BY h.seq",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading holds"))?;
-        let mut holds = Vec::with_capacity(rows.len());
-        for row in rows {
-            let released: Option<i64> = row.get("released");
-            let release_payload = match released {
-                Some(seq) => Some((
-                    to_u64(seq),
-                    sqlx::query_scalar::<_, Option<String>>(
-                        "SELECT payload FROM entries WHERE seq = $1",
-                    )
-                    .bind(seq)
-                    .fetch_one(&self.pool)
-                    .await
-                    .map_err(db("reading a hold release"))?,
-                )),
-                None => None,
-            };
-            holds.push(shared::hold_record(
-                to_u64(row.get("seq")),
-                &row.get::<String, _>("recorded_at"),
-                row.get("payload"),
-                release_payload,
-            )?);
-        }
-        Ok(holds)
+        rows.iter()
+            .map(|row| {
+                let release = row
+                    .get::<Option<i64>, _>("released")
+                    .map(|seq| (to_u64(seq), row.get::<Option<String>, _>("release_payload")));
+                shared::hold_record(
+                    to_u64(row.get("seq")),
+                    &row.get::<String, _>("recorded_at"),
+                    row.get("payload"),
+                    release,
+                )
+            })
+            .collect()
     }
 
     async fn set_retention(

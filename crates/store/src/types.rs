@@ -256,19 +256,6 @@ pub struct DisposalCandidate {
     pub verdicts: Vec<u64>,
 }
 
-/// What `dispose` did or would do.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DisposalReport {
-    /// Items (all versions) disposed or that would be.
-    pub disposed: Vec<(u64, String)>,
-    /// Items kept because a hold covers them, with the hold.
-    pub held: Vec<(u64, String)>,
-    /// Items kept because they are within retention.
-    pub within: u64,
-    /// Items no retention rule covers.
-    pub no_rule: u64,
-}
-
 /// Counts for `archive stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
