@@ -66,15 +66,12 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|err| {
-            let message = format!("migrating {name}: {err}");
-            let kind = match &err {
-                sqlx::migrate::MigrateError::Execute(inner) => {
-                    StoreError::database("", clone_error(inner)).kind()
-                }
-                _ => ErrorKind::Database,
-            };
-            StoreError::new(kind, message)
+        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|err| match err {
+            // Classified like any other database error, so a read-only or full database says so.
+            sqlx::migrate::MigrateError::Execute(inner) => {
+                StoreError::database(&format!("migrating {name}"), inner)
+            }
+            other => StoreError::new(ErrorKind::Database, format!("migrating {name}: {other}")),
         })?;
         Ok(SqliteStore { pool })
     }
@@ -82,10 +79,6 @@ impl SqliteStore {
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))
     }
-}
-
-fn clone_error(err: &sqlx::Error) -> sqlx::Error {
-    sqlx::Error::Protocol(err.to_string())
 }
 
 async fn head(tx: &mut Transaction<'_, Sqlite>) -> Result<Option<(u64, Hash)>, StoreError> {
