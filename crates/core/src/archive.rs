@@ -6,6 +6,7 @@
 //! bytes of an encoding must bump [`FORMAT_VERSION`] and keep the old version verifiable.
 
 mod admin;
+mod audit;
 mod canonical;
 mod chain;
 mod checkpoint;
@@ -17,6 +18,7 @@ pub use admin::{
     disposition_payload, hold_from_payload, hold_payload, hold_release_payload,
     retention_from_payload, retention_payload,
 };
+pub use audit::{AuditRecord, MAX_AUDIT_NAME};
 pub use canonical::{CanonicalError, canonical_json, parse_canonical, parse_strict};
 pub use chain::{
     ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, check_entry, entry_hash, hex,

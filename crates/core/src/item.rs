@@ -114,6 +114,17 @@ pub struct UnknownName {
     expected: String,
 }
 
+impl UnknownName {
+    /// An unknown `what` named `given`, listing the names that are known.
+    pub fn new<'a>(
+        what: &'static str,
+        given: &str,
+        known: impl Iterator<Item = &'a str>,
+    ) -> UnknownName {
+        UnknownName { what, given: given.to_owned(), expected: names(known) }
+    }
+}
+
 impl FromStr for ContentKind {
     type Err = UnknownName;
 

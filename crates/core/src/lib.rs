@@ -6,6 +6,7 @@
 //! verdict can be recomputed by anyone holding the policy and the post.
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod archive;
 pub mod default_policy;
 pub mod detect;

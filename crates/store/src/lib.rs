@@ -5,12 +5,17 @@
 //! also extends the hash chain; the chain's rules, encodings and decisions come from
 //! `lifeguard_core::archive`, so both backends produce the same bytes and hashes.
 
+mod directory;
+mod directory_impl;
 mod error;
 mod keys;
 mod plan;
 mod postgres;
+mod postgres_directory;
+mod scratch;
 mod shared;
 mod sqlite;
+mod sqlite_directory;
 mod types;
 mod verify;
 
@@ -18,14 +23,19 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use lifeguard_core::archive::{Checkpoint, Entry, Hash, Hold, RetentionRule};
+use lifeguard_core::archive::{AuditRecord, Checkpoint, Entry, Hash, Hold, RetentionRule};
 
+pub use directory::{
+    Account, AuditEntry, AuditFilter, Department, Directory, Lockout, LoginFailures, NewAccount,
+    NewPerson, NewSession, NewToken, Person, PersonPatch, Session, Setting, Token,
+};
 pub use error::{ErrorKind, StoreError};
 pub use keys::{KEY_FILE, load_or_create_key};
 pub use plan::Prepared;
+pub use scratch::create_scratch_database;
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
-    AppendReport, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, Filters, HoldRecord,
+    AppendReport, Audience, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, Filters, HoldRecord,
     ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats, VerdictDetail,
     VersionRef,
 };
@@ -43,7 +53,7 @@ pub const MAX_PAGE: u64 = 10_000;
 /// The archive's storage. Every write is one transaction that extends the chain; no
 /// transaction crosses this interface.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: Directory + Send + Sync {
     /// Archives checked items: each new version becomes an item entry followed by its verdict
     /// entry, with its search index and filter rows, all in one transaction. A version already
     /// archived (same platform, external id and content) is skipped, so imports are idempotent.
@@ -63,6 +73,15 @@ pub trait Store: Send + Sync {
     async fn append_prepared(
         &self,
         batch: &[Prepared],
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError>;
+
+    /// [`Store::append_prepared`] with an audit entry written last in the same transaction,
+    /// naming who sent the items and from where (items ingested through the server).
+    async fn append_audited(
+        &self,
+        batch: &[Prepared],
+        audit: &AuditRecord,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError>;
 

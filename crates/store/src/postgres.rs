@@ -13,8 +13,8 @@ use std::str::FromStr as _;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload, format_time,
-    hold_payload, hold_release_payload, retention_payload,
+    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload,
+    format_time, hold_payload, hold_release_payload, retention_payload,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
@@ -42,7 +42,7 @@ const POOL_SIZE: u32 = 8;
 const CHAIN_LOCK: i64 = 0x6c69_6665_6775_6172;
 
 pub(crate) struct PostgresStore {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -75,7 +75,7 @@ impl PostgresStore {
     }
 
     /// A writing transaction, holding the chain's lock.
-    async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db("starting a write"))?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(CHAIN_LOCK)
@@ -223,7 +223,7 @@ async fn existing(
     Ok(existing)
 }
 
-async fn append_entry(
+pub(crate) async fn append_entry(
     conn: &mut PgConnection,
     kind: EntryKind,
     payload: String,
@@ -443,6 +443,30 @@ impl Store for PostgresStore {
         insert_planned(&mut tx, &planned).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(planned.report)
+    }
+
+    async fn append_audited(
+        &self,
+        batch: &[Prepared],
+        audit: &AuditRecord,
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError> {
+        shared::check_batch(batch)?;
+        check_nul(batch)?;
+        shared::check_audit(audit)?;
+        let keys = plan::keys(batch);
+        let mut tx = self.begin().await?;
+        let head = head(&mut tx).await?;
+        let existing = existing(&mut tx, &keys).await?;
+        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+        insert_planned(&mut tx, &planned).await?;
+        let action = crate::postgres_directory::append_action(&mut tx, audit, recorded_at).await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(AppendReport {
+            entries: planned.report.entries + 1,
+            head: Some(action),
+            ..planned.report
+        })
     }
 
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
@@ -695,6 +719,7 @@ impl Store for PostgresStore {
 
     async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError> {
         let limit = shared::check_limit(request.limit)?;
+        shared::check_audience(&request.filters)?;
         let f = &request.filters;
         // Nothing stored holds U+0000 (PostgreSQL text cannot), so such a filter matches nothing.
         let texts = [&f.platform, &f.account, &f.author, &f.category, &f.rule];

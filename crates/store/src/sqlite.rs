@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, Term, disposition_payload,
-    format_time, hold_payload, hold_release_payload, retention_payload,
+    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, Term,
+    disposition_payload, format_time, hold_payload, hold_release_payload, retention_payload,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -29,7 +29,7 @@ use crate::types::{
 const MAX_VARIABLES: usize = 32_000;
 
 pub(crate) struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -76,7 +76,7 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))
     }
 }
@@ -236,7 +236,7 @@ async fn existing(
     Ok(existing)
 }
 
-async fn append_entry(
+pub(crate) async fn append_entry(
     tx: &mut Transaction<'_, Sqlite>,
     kind: EntryKind,
     payload: String,
@@ -294,6 +294,29 @@ impl Store for SqliteStore {
         insert_planned(&mut tx, &planned).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(planned.report)
+    }
+
+    async fn append_audited(
+        &self,
+        batch: &[Prepared],
+        audit: &AuditRecord,
+        recorded_at: Timestamp,
+    ) -> Result<AppendReport, StoreError> {
+        shared::check_batch(batch)?;
+        shared::check_audit(audit)?;
+        let keys = plan::keys(batch);
+        let mut tx = self.begin().await?;
+        let head = head(&mut tx).await?;
+        let existing = existing(&mut tx, &keys).await?;
+        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+        insert_planned(&mut tx, &planned).await?;
+        let action = crate::sqlite_directory::append_action(&mut tx, audit, recorded_at).await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(AppendReport {
+            entries: planned.report.entries + 1,
+            head: Some(action),
+            ..planned.report
+        })
     }
 
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
@@ -527,6 +550,7 @@ impl Store for SqliteStore {
 
     async fn search(&self, request: &SearchRequest) -> Result<Page, StoreError> {
         let limit = shared::check_limit(request.limit)?;
+        shared::check_audience(&request.filters)?;
         if request.query.is_empty() {
             return self.search_where(request, limit, Words::Everything).await;
         }

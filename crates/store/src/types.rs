@@ -67,6 +67,18 @@ pub struct Filters {
     pub rule: Option<String>,
     /// Whether the verdict had findings.
     pub has_findings: Option<bool>,
+    /// Only items this audience may see; `None`: every item.
+    pub audience: Option<Audience>,
+}
+
+/// The items one person may see: those written by one of `authors` or posted from one of
+/// `accounts`. Empty lists see nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Audience {
+    /// Author names (people's logins).
+    pub authors: Vec<String>,
+    /// Account handles.
+    pub accounts: Vec<String>,
 }
 
 /// Where the next page starts: after the item with this time and entry number.

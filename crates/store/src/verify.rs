@@ -11,7 +11,7 @@ use lifeguard_core::archive::{
 use crate::error::StoreError;
 use crate::plan::micros;
 use crate::types::ItemRow;
-use crate::{MAX_PAGE, Store};
+use crate::{AuditFilter, MAX_PAGE, Store};
 
 /// What a successful verification covered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,12 +62,12 @@ pub async fn verify(
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
-    // A page's entries and its item rows (by the range of entry numbers the page should hold)
-    // are read at once, on two connections, while the previous page is checked on other
-    // threads. In a chain with gaps the ranges disagree, but the gap itself is reported first.
+    // A page's entries, then its item and audit trail rows (by the range of entry numbers the
+    // page holds), are read while the previous page is checked on other threads. In a chain
+    // with gaps the ranges disagree, but the gap itself is reported first.
     let mut pending = read_page(store, 1).await;
     loop {
-        let (entries, rows) = pending?;
+        let (entries, rows, actions) = pending?;
         let Some(last) = entries.last() else { break };
         let next_from = last.seq + 1;
         let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
@@ -106,6 +106,7 @@ pub async fn verify(
                 report.disposed += 1;
             }
         }
+        check_actions(&entries, &actions)?;
         report.entries += entries.len() as u64;
         progress(report.entries, total);
     }
@@ -121,11 +122,64 @@ pub async fn verify(
 
 type Own = (Result<(), ChainError>, Result<(), VerifyError>);
 
-/// The entries numbered `from..from + MAX_PAGE` and their item rows, read at the same time.
-async fn read_page(store: &dyn Store, from: u64) -> Result<(Vec<Entry>, Vec<ItemRow>), StoreError> {
-    let (entries, rows) =
-        tokio::join!(store.entries(from, MAX_PAGE), store.item_rows(from, from + MAX_PAGE));
-    Ok((entries?, rows?))
+/// A page of entries with its item rows and the entry numbers of its audit trail rows.
+type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>);
+
+/// The entries numbered from `from` (at most [`MAX_PAGE`]), then their item rows and audit
+/// trail rows at the same time. The rows are read after the entries and only up to the last
+/// one: a row is committed with its entry, so every entry read has its rows visible, and the
+/// rows of entries appended meanwhile (the archive may be in use) wait for the next page.
+async fn read_page(store: &dyn Store, from: u64) -> Result<Page, StoreError> {
+    let entries = store.entries(from, MAX_PAGE).await?;
+    let Some(last) = entries.last() else { return Ok((entries, Vec::new(), Vec::new())) };
+    let to = last.seq + 1;
+    let (rows, actions) = tokio::join!(store.item_rows(from, to), action_rows(store, from, to));
+    Ok((entries, rows?, actions?))
+}
+
+/// The entry numbers of the audit trail's rows with `from <= seq < to`, newest first. Reading
+/// them through the trail itself also checks each row against its entry's payload.
+async fn action_rows(store: &dyn Store, from: u64, to: u64) -> Result<Vec<u64>, StoreError> {
+    const LIMIT: u32 = 1_000;
+    let mut seqs = Vec::new();
+    let mut filter = AuditFilter { before: Some(to), limit: LIMIT, ..AuditFilter::default() };
+    loop {
+        let page = store.audit_trail(&filter).await?;
+        for entry in &page {
+            if entry.seq < from {
+                return Ok(seqs);
+            }
+            seqs.push(entry.seq);
+        }
+        match page.last() {
+            Some(last) if page.len() == LIMIT as usize => filter.before = Some(last.seq),
+            _ => return Ok(seqs),
+        }
+    }
+}
+
+/// Every action entry of a page has its row in the audit trail, and no other entry has one.
+fn check_actions(entries: &[Entry], actions: &[u64]) -> Result<(), VerifyError> {
+    let listed: std::collections::HashSet<u64> = actions.iter().copied().collect();
+    if let Some(entry) =
+        entries.iter().find(|e| e.kind == EntryKind::Action && !listed.contains(&e.seq))
+    {
+        return Err(VerifyError::Projection {
+            seq: entry.seq,
+            message: "the action has no row in the audit trail".into(),
+        });
+    }
+    if let Some(stray) = actions.iter().rev().find(|seq| {
+        entries
+            .binary_search_by_key(*seq, |e| e.seq)
+            .map_or(true, |i| entries[i].kind != EntryKind::Action)
+    }) {
+        return Err(VerifyError::Projection {
+            seq: *stray,
+            message: "an audit trail row exists for an entry that is not an action".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The per-entry checks of a page, split over `workers` threads, in entry order.

@@ -4,24 +4,26 @@
 
 #[path = "contract/cases.rs"]
 mod cases;
+#[path = "contract/directory.rs"]
+mod directory;
 #[path = "contract/harness.rs"]
 mod harness;
 
-/// For each case, one test per backend.
+/// For each case of a module, one test per backend.
 macro_rules! contract {
-    ($($case:ident),* $(,)?) => {$(
+    ($module:ident; $($case:ident),* $(,)?) => {$(
         mod $case {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 let backend = crate::harness::sqlite().await;
-                crate::cases::$case(&backend).await;
+                crate::$module::$case(&backend).await;
                 backend.cleanup().await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 let Some(backend) = crate::harness::postgres().await else { return };
-                crate::cases::$case(&backend).await;
+                crate::$module::$case(&backend).await;
                 backend.cleanup().await;
             }
         }
@@ -29,6 +31,7 @@ macro_rules! contract {
 }
 
 contract!(
+    cases;
     append_archives_items_with_verdicts,
     append_is_idempotent,
     edits_and_deletions_are_new_versions,
@@ -52,4 +55,23 @@ contract!(
     nothing_held_or_within_retention_is_ever_disposed,
     concurrent_writers_keep_one_chain,
     stats_count_everything,
+);
+
+contract!(
+    directory;
+    people_are_created_changed_and_validated,
+    managers_cannot_loop_and_teams_are_transitive,
+    accounts_are_unique_per_platform,
+    tokens_are_created_listed_and_revoked,
+    sessions_start_end_and_expire,
+    deactivation_ends_sessions_and_revokes_tokens,
+    failed_logins_lock_and_success_clears,
+    settings_are_set_and_replaced,
+    audit_trail_filters_and_orders,
+    every_change_writes_one_action_entry,
+    append_audited_is_one_transaction,
+    search_by_audience,
+    the_audit_trail_is_append_only,
+    altered_audit_trail_is_caught,
+    verify_runs_while_actions_are_written,
 );

@@ -156,6 +156,7 @@ pub(crate) fn filters(args: &FilterArgs) -> anyhow::Result<Filters> {
         } else {
             None
         },
+        audience: None,
     })
 }
 
