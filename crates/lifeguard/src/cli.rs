@@ -1,5 +1,6 @@
 //! The command line, as clap types. The contract here is public: scripts and hooks drive it.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -29,6 +30,60 @@ pub(crate) enum Command {
     Import(Box<ImportArgs>),
     /// Search, show, verify, export and govern the archive.
     Archive(Box<ArchiveArgs>),
+    /// Add people, set passwords and make API tokens, straight in the archive's directory:
+    /// how the first administrator of a new deployment is made. Each change is audited.
+    People(Box<PeopleArgs>),
+    /// Run the server: the web interface and the JSON API over the archive.
+    ///
+    /// Logs go to stderr (RUST_LOG sets the level, default info). SIGTERM or Ctrl-C stops
+    /// accepting connections and lets requests in flight finish. Exit status 2 if the address
+    /// is taken, the archive cannot be opened or the policy has errors.
+    Serve(Box<ServeArgs>),
+    /// Run the server on a demo organization: people with every role, accounts and a few
+    /// hundred archived posts, written into the data directory the first time.
+    ///
+    /// Prints the address and the demo sign-ins, then serves like `lifeguard serve`.
+    Demo(Box<DemoArgs>),
+}
+
+/// The address the server listens on by default: this machine only.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8480";
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// The address and port to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", env = "LIFEGUARD_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub(crate) listen: SocketAddr,
+    /// The policy to enforce: a Markdown file, or a folder holding policy.md and its term
+    /// files (default: the built-in policy).
+    #[arg(long, value_name = "PATH", env = "LIFEGUARD_POLICY")]
+    pub(crate) policy: Option<PathBuf>,
+    /// Mark cookies Secure: set this when clients reach the server over HTTPS (directly or
+    /// through a proxy).
+    #[arg(long, env = "LIFEGUARD_SECURE_COOKIES")]
+    pub(crate) secure_cookies: bool,
+    /// Longest a request may take before it is answered 408, in seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "LIFEGUARD_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub(crate) request_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// The address and port to listen on (port 0: any free port).
+    #[arg(long, value_name = "ADDR", env = "LIFEGUARD_LISTEN", default_value = DEFAULT_LISTEN)]
+    pub(crate) listen: SocketAddr,
+    /// The data directory: the demo's SQLite archive and signing key. Created and seeded when
+    /// it holds no archive; kept as it is on later runs.
+    #[arg(long, value_name = "DIR", env = "LIFEGUARD_DATA", default_value = "lifeguard-data")]
+    pub(crate) data: PathBuf,
 }
 
 /// Where the archive lives.
@@ -337,6 +392,70 @@ pub(crate) struct CheckArgs {
     /// The input file, or `-` (the default) for standard input.
     #[arg(value_name = "FILE")]
     pub(crate) input: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PeopleArgs {
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(subcommand)]
+    pub(crate) command: PeopleCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PeopleCommand {
+    /// Add a person.
+    Add {
+        /// Their sign-in name (lowercase letters, digits, `.`, `_`, `-`).
+        login: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// E-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// admin, compliance, supervisor, reviewer, employee or auditor.
+        #[arg(long)]
+        role: String,
+        /// Department id (must exist).
+        #[arg(long)]
+        department: Option<String>,
+        /// Their manager's login.
+        #[arg(long)]
+        manager: Option<String>,
+        /// For reviewers: legal, security, privacy or brand.
+        #[arg(long)]
+        area: Option<String>,
+        /// Read their password from the first line of standard input (at least 12
+        /// characters); without it they cannot sign in until one is set.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List people.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Set a person's password from the first line of standard input (at least 12 characters).
+    SetPassword {
+        /// Their login.
+        login: String,
+    },
+    /// Make an API token for a person and print it (it is shown only this once).
+    Token {
+        /// Whose token it is: it acts as them, within its scopes.
+        login: String,
+        /// What it is for.
+        #[arg(long)]
+        name: String,
+        /// check, ingest, read or admin; repeat for several. Never more than their role allows.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it stops working (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

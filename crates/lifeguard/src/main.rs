@@ -35,6 +35,9 @@ fn main() -> ExitCode {
         Command::Policy(command) => cmd::policy::run(command),
         Command::Import(args) => cmd::import::run(args),
         Command::Archive(args) => cmd::archive::run(args),
+        Command::People(args) => cmd::people::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -7,7 +7,9 @@ mod check;
 mod durability;
 mod import;
 mod jsonl;
+mod people;
 mod policy;
+mod serve;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
