@@ -19,7 +19,8 @@ function request()
   return wrk.format(nil, nil, nil, body)
 end
 
-local failures = 0
+-- A global, so done() can read it with thread:get().
+failures = 0
 function response(status, headers, body)
   if status ~= 200 then
     failures = failures + 1

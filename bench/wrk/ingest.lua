@@ -23,9 +23,12 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local sequence = 0
-local acknowledged = 0
-local failures = 0
+-- A global, so done() can read it with thread:get().
+sequence = 0
+-- A global, so done() can read it with thread:get().
+acknowledged = 0
+-- A global, so done() can read it with thread:get().
+failures = 0
 
 function request()
   local parts = {}

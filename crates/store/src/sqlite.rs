@@ -2,6 +2,7 @@
 //! (`BEGIN IMMEDIATE` takes the write lock before the chain's head is read).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::str::FromStr as _;
 use std::time::Duration;
 
@@ -30,6 +31,38 @@ const MAX_VARIABLES: usize = 32_000;
 
 pub(crate) struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// Writers of this process take turns here rather than in SQLite's busy handler, which
+    /// sleeps in steps of up to 100 ms and leaves the database idle between writers; while
+    /// several writers spun there, checkpoints never got a turn and the WAL grew without bound.
+    writer: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding this process's writer turn until it commits or is dropped.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// Commits, then gives the turn to the next writer.
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+// Like the transaction it wraps, it stands for its connection.
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
@@ -73,17 +106,19 @@ impl SqliteStore {
             }
             other => StoreError::new(ErrorKind::Database, format!("migrating {name}: {other}")),
         })?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, writer: Arc::default() })
     }
 
-    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))
+    pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let turn = Arc::clone(&self.writer).lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 }
 
-async fn head(tx: &mut Transaction<'_, Sqlite>) -> Result<Option<(u64, Hash)>, StoreError> {
+async fn head(conn: &mut sqlx::SqliteConnection) -> Result<Option<(u64, Hash)>, StoreError> {
     let row = sqlx::query("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(db("reading the chain's head"))?;
     row.map(|row| Ok((to_u64(row.get("seq")), to_hash(row.get("hash"))?))).transpose()
@@ -103,7 +138,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
 }
 
 async fn insert_entries(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
     for chunk in entries.chunks(MAX_VARIABLES / 7) {
@@ -125,7 +160,7 @@ async fn insert_entries(
 }
 
 async fn insert_planned(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     planned: &Planned,
 ) -> Result<(), StoreError> {
     insert_entries(tx, &planned.entries).await?;
@@ -202,7 +237,7 @@ async fn insert_planned(
 }
 
 async fn existing(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     keys: &[(String, String)],
 ) -> Result<Existing, StoreError> {
     let mut existing = Existing::new();
@@ -237,7 +272,7 @@ async fn existing(
 }
 
 pub(crate) async fn append_entry(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     kind: EntryKind,
     payload: String,
     recorded_at: Timestamp,
@@ -250,7 +285,7 @@ pub(crate) async fn append_entry(
 
 /// Appends a hold, hold release or retention entry and lists it under its name.
 async fn append_named(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     kind: EntryKind,
     id: &str,
     payload: String,
@@ -268,7 +303,7 @@ async fn append_named(
 }
 
 async fn active_hold(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut WriteTx,
     id: &str,
 ) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar(shared::ACTIVE_HOLD)
@@ -890,20 +925,18 @@ impl SqliteStore {
     }
 }
 
-async fn retention_rules(
-    tx: &mut Transaction<'_, Sqlite>,
-) -> Result<Vec<RetentionRule>, StoreError> {
+async fn retention_rules(conn: &mut sqlx::SqliteConnection) -> Result<Vec<RetentionRule>, StoreError> {
     let payloads: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT e.payload FROM retention_rules r JOIN entries e ON e.seq = r.seq \
          WHERE r.seq = (SELECT max(seq) FROM retention_rules x WHERE x.id = r.id) ORDER BY r.id",
     )
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db("reading retention rules"))?;
     shared::retention_rules(payloads)
 }
 
-async fn active_holds(tx: &mut Transaction<'_, Sqlite>) -> Result<Vec<Hold>, StoreError> {
+async fn active_holds(tx: &mut WriteTx) -> Result<Vec<Hold>, StoreError> {
     let payloads: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT e.payload FROM holds h JOIN entries e ON e.seq = h.seq WHERE NOT EXISTS \
          (SELECT 1 FROM hold_releases r WHERE r.id = h.id AND r.seq > h.seq) ORDER BY h.seq",

@@ -2,14 +2,13 @@
 
 use jiff::Timestamp;
 use lifeguard_core::archive::{AuditRecord, EntryKind};
-use sqlx::{Sqlite, Transaction};
 
 use crate::error::StoreError;
 use crate::shared::{self, db, to_i64};
 
 /// Appends an action entry and its row in the audit trail, inside the caller's transaction.
 pub(crate) async fn append_action(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut crate::sqlite::WriteTx,
     audit: &AuditRecord,
     recorded_at: Timestamp,
 ) -> Result<u64, StoreError> {
