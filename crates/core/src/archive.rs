@@ -27,8 +27,8 @@ pub use chain::{
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifyingKey, key_id};
 pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, index_words, tokens};
 pub use record::{
-    Change, Item, ItemError, MAX_LINKS, MAX_MEDIA, MAX_NAME, MAX_PLATFORM, MAX_RAW, MAX_TEXT,
-    Media, VerdictRecord, format_time, parse_time, verdict_payload,
+    Change, ITEM_FIELDS, Item, ItemError, MAX_LINKS, MAX_MEDIA, MAX_NAME, MAX_PLATFORM, MAX_RAW,
+    MAX_TEXT, Media, VerdictRecord, format_time, parse_time, verdict_payload,
 };
 pub use retention::{
     Hold, HoldScope, ItemFacts, Keep, Retention, RetentionError, RetentionRule, disposable,

@@ -2,8 +2,8 @@
 //! (`BEGIN IMMEDIATE` takes the write lock before the chain's head is read).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::str::FromStr as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -137,10 +137,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, StoreError> {
     })
 }
 
-async fn insert_entries(
-    tx: &mut WriteTx,
-    entries: &[Entry],
-) -> Result<(), StoreError> {
+async fn insert_entries(tx: &mut WriteTx, entries: &[Entry]) -> Result<(), StoreError> {
     for chunk in entries.chunks(MAX_VARIABLES / 7) {
         let mut builder = QueryBuilder::<Sqlite>::new(
             "INSERT INTO entries (seq, kind, recorded_at, prev, payload_sha256, hash, payload) ",
@@ -159,10 +156,7 @@ async fn insert_entries(
     Ok(())
 }
 
-async fn insert_planned(
-    tx: &mut WriteTx,
-    planned: &Planned,
-) -> Result<(), StoreError> {
+async fn insert_planned(tx: &mut WriteTx, planned: &Planned) -> Result<(), StoreError> {
     insert_entries(tx, &planned.entries).await?;
     for chunk in planned.items.chunks(MAX_VARIABLES / 15) {
         let mut builder = QueryBuilder::<Sqlite>::new(
@@ -236,10 +230,7 @@ async fn insert_planned(
     Ok(())
 }
 
-async fn existing(
-    tx: &mut WriteTx,
-    keys: &[(String, String)],
-) -> Result<Existing, StoreError> {
+async fn existing(tx: &mut WriteTx, keys: &[(String, String)]) -> Result<Existing, StoreError> {
     let mut existing = Existing::new();
     for chunk in keys.chunks(MAX_VARIABLES / 2) {
         // A join, not `(platform, external_id) IN (VALUES …)`: SQLite answers the IN form by
@@ -302,10 +293,7 @@ async fn append_named(
     Ok(entry.seq)
 }
 
-async fn active_hold(
-    tx: &mut WriteTx,
-    id: &str,
-) -> Result<Option<i64>, StoreError> {
+async fn active_hold(tx: &mut WriteTx, id: &str) -> Result<Option<i64>, StoreError> {
     sqlx::query_scalar(shared::ACTIVE_HOLD)
         .bind(id)
         .fetch_optional(&mut **tx)
@@ -925,7 +913,9 @@ impl SqliteStore {
     }
 }
 
-async fn retention_rules(conn: &mut sqlx::SqliteConnection) -> Result<Vec<RetentionRule>, StoreError> {
+async fn retention_rules(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<Vec<RetentionRule>, StoreError> {
     let payloads: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT e.payload FROM retention_rules r JOIN entries e ON e.seq = r.seq \
          WHERE r.seq = (SELECT max(seq) FROM retention_rules x WHERE x.id = r.id) ORDER BY r.id",

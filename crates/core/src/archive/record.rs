@@ -21,6 +21,24 @@ pub const MAX_TEXT: usize = 1 << 20;
 pub const MAX_LINKS: usize = 1_000;
 /// Most media attachments on one item.
 pub const MAX_MEDIA: usize = 100;
+/// The fields of the JSON Lines item format (`docs/archive-format.md`).
+pub const ITEM_FIELDS: &[&str] = &[
+    "platform",
+    "external_id",
+    "text",
+    "account",
+    "author",
+    "author_type",
+    "kind",
+    "created_at",
+    "captured_at",
+    "parent",
+    "change",
+    "revises",
+    "raw",
+    "links",
+    "media",
+];
 /// Longest raw payload kept, in bytes.
 pub const MAX_RAW: usize = 4 << 20;
 
@@ -211,6 +229,33 @@ impl Item {
             }
         }
         item.validate()?;
+        Ok(item)
+    }
+
+    /// Reads an item from an object of the JSON Lines item format and its exact text. An
+    /// object holding fields beyond the format's own (an export's extra data) is kept whole as
+    /// the raw payload unless it names one; an object of only the format's fields is the item
+    /// itself, and keeping it again would double what is archived and say nothing new.
+    pub fn from_json_text(
+        text: &str,
+        value: &Value,
+        captured_at: Timestamp,
+    ) -> Result<Item, ItemError> {
+        let mut item = Item::from_json(value, captured_at)?;
+        let only_known =
+            value.as_object().is_some_and(|o| o.keys().all(|k| ITEM_FIELDS.contains(&k.as_str())));
+        if item.raw.is_none() && !only_known {
+            if text.len() > MAX_RAW {
+                return Err(field_error(
+                    "raw",
+                    format!(
+                        "the object is longer than {MAX_RAW} bytes, the most the archive keeps \
+                         as the raw payload; give a shorter `raw` in it"
+                    ),
+                ));
+            }
+            item.raw = Some(text.to_owned());
+        }
         Ok(item)
     }
 

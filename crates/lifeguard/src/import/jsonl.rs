@@ -10,7 +10,7 @@
 use std::io::{self, BufRead, BufReader, Read};
 
 use jiff::Timestamp;
-use lifeguard_core::archive::{Item, MAX_RAW};
+use lifeguard_core::archive::Item;
 use serde_json::Value;
 
 use super::{ImportError, OnRecord, Position, json_message};
@@ -61,25 +61,6 @@ pub(super) fn read(
     }
 }
 
-/// The fields of the JSON Lines item format (docs/archive-format.md).
-const ITEM_FIELDS: &[&str] = &[
-    "platform",
-    "external_id",
-    "text",
-    "account",
-    "author",
-    "author_type",
-    "kind",
-    "created_at",
-    "captured_at",
-    "parent",
-    "change",
-    "revises",
-    "raw",
-    "links",
-    "media",
-];
-
 /// One line as an item, or the column (in characters) and message of what is wrong with it.
 fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
     let text = std::str::from_utf8(bytes).map_err(|err| {
@@ -91,24 +72,7 @@ fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
         let column = characters(&bytes[..err.column().min(bytes.len())]).max(1);
         (column, format!("invalid JSON at column {column}: {}", json_message(&err)))
     })?;
-    let mut item = Item::from_json(&value, captured_at).map_err(|err| (1, err.to_string()))?;
-    // A line holding only the item format's own fields is the item: keeping it again as the
-    // raw payload would double what is archived and say nothing new.
-    let only_known =
-        value.as_object().is_some_and(|o| o.keys().all(|k| ITEM_FIELDS.contains(&k.as_str())));
-    if item.raw.is_none() && !only_known {
-        if text.len() > MAX_RAW {
-            return Err((
-                1,
-                format!(
-                    "the line is longer than {MAX_RAW} bytes, the most the archive keeps as \
-                     the raw payload; give a shorter `raw` in the object"
-                ),
-            ));
-        }
-        item.raw = Some(text.to_owned());
-    }
-    Ok(item)
+    Item::from_json_text(text, &value, captured_at).map_err(|err| (1, err.to_string()))
 }
 
 /// Characters in a run of bytes that is valid UTF-8 or a prefix of it.
@@ -172,7 +136,7 @@ mod tests {
     use std::fmt::Write as _;
     use std::ops::ControlFlow;
 
-    use lifeguard_core::archive::Change;
+    use lifeguard_core::archive::{Change, MAX_RAW};
 
     use super::super::testing::{self, Records, captured, collect};
     use super::*;
@@ -236,8 +200,11 @@ mod tests {
         let text = String::from_utf8(fixture("items.jsonl")).unwrap();
         for (line, item) in text.lines().filter(|l| !l.trim().is_empty()).zip(&items) {
             let object: Value = serde_json::from_str(line).unwrap();
-            let extra =
-                object.as_object().unwrap().keys().any(|k| !ITEM_FIELDS.contains(&k.as_str()));
+            let extra = object
+                .as_object()
+                .unwrap()
+                .keys()
+                .any(|k| !lifeguard_core::archive::ITEM_FIELDS.contains(&k.as_str()));
             let own_raw = object.get("raw").is_some();
             match (extra, own_raw) {
                 (_, true) => assert_eq!(item.raw.as_deref(), object["raw"].as_str()),

@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use lifeguard_core::archive::{Change, Item, MAX_RAW, Query, hex};
+use lifeguard_core::archive::{Change, Item, Query, hex};
 use lifeguard_core::{Action, AuthorType, ContentKind, Engine};
 use lifeguard_store::{
     Checked, Cursor, DEFAULT_LIMIT, Filters, ItemDetail, MAX_LIMIT, Prepared, SearchRequest,
@@ -34,26 +34,6 @@ const INLINE_BODY: usize = 32 * 1024;
 
 /// Items per thread below which a batch is not worth splitting across threads.
 const ITEMS_PER_THREAD: usize = 250;
-
-/// The fields of the JSON Lines item format (`docs/archive-format.md`): an object with others
-/// keeps its own text as the raw payload, as `lifeguard import jsonl` does.
-const ITEM_FIELDS: &[&str] = &[
-    "platform",
-    "external_id",
-    "text",
-    "account",
-    "author",
-    "author_type",
-    "kind",
-    "created_at",
-    "captured_at",
-    "parent",
-    "change",
-    "revises",
-    "raw",
-    "links",
-    "media",
-];
 
 /// What one ingest request archived.
 #[derive(Debug, Serialize, ToSchema)]
@@ -298,22 +278,7 @@ fn item(raw: &RawValue, captured_at: Timestamp) -> Result<Item, (String, String)
     let text = raw.get();
     let value: Value =
         serde_json::from_str(text).map_err(|err| ("(line)".to_owned(), err.to_string()))?;
-    let mut item = Item::from_json(&value, captured_at).map_err(|err| (err.field, err.message))?;
-    let only_known =
-        value.as_object().is_some_and(|o| o.keys().all(|k| ITEM_FIELDS.contains(&k.as_str())));
-    if item.raw.is_none() && !only_known {
-        if text.len() > MAX_RAW {
-            return Err((
-                "raw".to_owned(),
-                format!(
-                    "the object is longer than {MAX_RAW} bytes, the most the archive keeps as \
-                     the raw payload; give a shorter `raw` in it"
-                ),
-            ));
-        }
-        item.raw = Some(text.to_owned());
-    }
-    Ok(item)
+    Item::from_json_text(text, &value, captured_at).map_err(|err| (err.field, err.message))
 }
 
 /// Search filters; each is optional, and an empty value counts as absent.
