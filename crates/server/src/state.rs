@@ -19,8 +19,9 @@ pub struct ServedPolicy {
     pub policy: Policy,
     /// The compiled engine.
     pub engine: Arc<Engine>,
-    /// The document for people, as HTML: every rule block as plain-language sentences.
-    pub explained_html: String,
+    /// The policy page's body: the document for people as HTML, every rule block as
+    /// plain-language sentences.
+    pub page_html: String,
     /// The same, as Markdown.
     pub explained_markdown: String,
 }
@@ -38,8 +39,8 @@ impl ServedPolicy {
     /// Wraps a parsed and compiled policy.
     pub fn new(policy: Policy, engine: Engine) -> ServedPolicy {
         let explained_markdown = policy::explain(&policy);
-        let explained_html = crate::markdown::to_html(&explained_markdown);
-        ServedPolicy { policy, engine: Arc::new(engine), explained_html, explained_markdown }
+        let page_html = crate::web::page_html(&policy, &explained_markdown);
+        ServedPolicy { policy, engine: Arc::new(engine), page_html, explained_markdown }
     }
 }
 

@@ -17,6 +17,8 @@ mod escape;
 mod highlight;
 mod login;
 mod policy;
+
+pub(crate) use policy::page_html;
 mod tokens;
 mod util;
 

@@ -26,10 +26,9 @@ struct PolicyPage<'a> {
     hash: &'a str,
     rules: usize,
     ownership: Vec<Role>,
-    /// Rendered by `crate::markdown::to_html`, which escapes any raw HTML in the policy, with
-    /// its headings one level down (see [`demote_headings`]) and without the head the facts
-    /// already show (see [`without_head`]).
-    explained_html: String,
+    /// Made by [`page_html`] with `crate::markdown::to_html`, which escapes any raw HTML in
+    /// the policy.
+    explained_html: &'a str,
 }
 
 /// A top-level block of Markdown, as far as [`without_head`] needs to know it.
@@ -132,17 +131,26 @@ fn demote_headings(html: &str) -> String {
     out
 }
 
+/// The policy for people as the policy page shows it, made once when the policy is loaded:
+/// without the document's own title and owners (the page states them) and with its headings
+/// one level down, below the page's own `h1`.
+pub(crate) fn page_html(policy: &lifeguard_core::Policy, explained_markdown: &str) -> String {
+    let meta = &policy.meta;
+    let owners = &meta.ownership;
+    let owners_listed =
+        [&owners.responsible, &owners.accountable, &owners.consulted, &owners.informed]
+            .iter()
+            .any(|names| !names.is_empty());
+    let body = without_head(explained_markdown, &meta.title, owners_listed);
+    demote_headings(&markdown::to_html(body))
+}
+
 /// `GET /policy`.
 pub(crate) async fn show(ctx: Ctx) -> Response {
     let result = ctx.require(Permission::ReadPolicy).and_then(|()| {
         let served = &ctx.state.policy;
         let meta = &served.policy.meta;
         let owners = &meta.ownership;
-        let owners_listed =
-            [&owners.responsible, &owners.accountable, &owners.consulted, &owners.informed]
-                .iter()
-                .any(|names| !names.is_empty());
-        let body = without_head(&served.explained_markdown, &meta.title, owners_listed);
         let ownership = [
             ("Responsible", &owners.responsible),
             ("Accountable", &owners.accountable),
@@ -162,7 +170,7 @@ pub(crate) async fn show(ctx: Ctx) -> Response {
             hash: &served.engine.stamp().hash,
             rules: served.engine.rule_count(),
             ownership,
-            explained_html: demote_headings(&markdown::to_html(body)),
+            explained_html: &served.page_html,
         };
         render(StatusCode::OK, &page)
     });
