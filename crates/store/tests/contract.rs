@@ -74,4 +74,5 @@ contract!(
     the_audit_trail_is_append_only,
     altered_audit_trail_is_caught,
     verify_runs_while_actions_are_written,
+    concurrent_audited_appends_each_get_their_report,
 );

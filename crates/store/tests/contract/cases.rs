@@ -555,7 +555,9 @@ pub(crate) async fn concurrent_writers_keep_one_chain(b: &Backend) {
     assert_eq!(report.entries, 800);
 }
 
-async fn futures_join<F: std::future::Future<Output = ()>>(futures: impl Iterator<Item = F>) {
+pub(crate) async fn futures_join<F: std::future::Future<Output = ()>>(
+    futures: impl Iterator<Item = F>,
+) {
     let mut set = Vec::new();
     for future in futures {
         set.push(future);

@@ -1095,3 +1095,52 @@ pub(crate) async fn verify_runs_while_actions_are_written(b: &Backend) {
     tokio::join!(writing, verifying);
     assert_eq!(verify_store(store).await.entries, 80 + 2 * 10);
 }
+
+/// Audited appends made at once (the server's concurrent ingest requests, which SQLite writes
+/// as one group commit) each get their own report and audit entry, and repeats within the
+/// group are recognized as repeats.
+pub(crate) async fn concurrent_audited_appends_each_get_their_report(b: &Backend) {
+    let store = b.store.as_ref();
+    let batch = |writer: usize| -> Vec<lifeguard_store::Prepared> {
+        (0..30)
+            .map(|i| {
+                // Writers 0 and 1 send the same items: one adds them, the other finds them.
+                let id = format!("{}-{i}", writer.max(1));
+                lifeguard_store::Prepared::new(checked(item(
+                    "x",
+                    &id,
+                    "sent at once",
+                    "2024-01-01T00:00:00Z",
+                )))
+            })
+            .collect()
+    };
+    let batches: Vec<_> = (0..6).map(batch).collect();
+    let reports = std::sync::Mutex::new(Vec::new());
+    let calls = batches.iter().enumerate().map(|(writer, prepared)| {
+        let reports = &reports;
+        async move {
+            let audit =
+                AuditRecord::new("ingest", None, "items.ingest").on(format!("writer-{writer}"));
+            let report = store.append_audited(prepared, &audit, at(0)).await.expect("append");
+            reports.lock().expect("reports").push(report);
+        }
+    });
+    crate::cases::futures_join(calls).await;
+    let reports = reports.into_inner().expect("reports");
+    let added: u64 = reports.iter().map(|r| r.added).sum();
+    let unchanged: u64 = reports.iter().map(|r| r.unchanged).sum();
+    assert_eq!((added, unchanged), (150, 30), "{reports:?}");
+    for report in &reports {
+        assert_eq!(report.added + report.unchanged, 30);
+        assert_eq!(report.entries, report.added * 2 + 1);
+    }
+    let filter =
+        AuditFilter { action: Some("items.ingest".into()), limit: 100, ..AuditFilter::default() };
+    let trail = store.audit_trail(&filter).await.expect("trail");
+    let mut targets: Vec<_> = trail.iter().filter_map(|e| e.record.target.clone()).collect();
+    targets.sort();
+    assert_eq!(targets, (0..6).map(|w| format!("writer-{w}")).collect::<Vec<_>>());
+    let report = verify_store(store).await;
+    assert_eq!((report.entries, report.items), (150 * 2 + 6, 150));
+}
