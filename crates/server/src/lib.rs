@@ -89,13 +89,32 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let draining = state.clone();
+    let sweeper = tokio::spawn(sweep_sessions(state.clone()));
     let app = app(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             draining.start_draining();
         })
-        .await
+        .await;
+    sweeper.abort();
+    served
+}
+
+/// How often ended sessions are deleted. They are refused as soon as they end either way; this
+/// only keeps the table from growing.
+const SESSION_SWEEP: std::time::Duration = std::time::Duration::from_secs(600);
+
+async fn sweep_sessions(state: AppState) {
+    let mut every = tokio::time::interval(SESSION_SWEEP);
+    loop {
+        every.tick().await;
+        match state.store.expire_sessions(jiff::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!("deleted {count} ended sessions"),
+            Err(err) => tracing::warn!("could not delete ended sessions: {err}"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.
