@@ -4,7 +4,8 @@
 #   * check:   POST /api/v1/check with an API token, a different corpus post per request,
 #              CHECK_SECONDS (default 30) at CHECK_CONNECTIONS (default 32) connections:
 #              requests/s and latency percentiles (target >= 20,000/s, p99 < 5 ms)
-#   * ingest:  POST /api/v1/items in batches of BATCH (default 1000) new items into the SQLite
+#   * ingest:  POST /api/v1/items in batches of BATCH (default 1000) new items, time-ordered as
+#              from a live feed, at INGEST_CONNECTIONS (default 8) connections into the SQLite
 #              archive, INGEST_SECONDS (default 60): items/s (target >= 20,000/s), errors, and
 #              afterwards the archive's item count against what the server acknowledged
 #              (nothing acknowledged may be missing)
@@ -15,7 +16,7 @@
 # Usage, from anywhere:   bench/server.sh     (prints a Markdown report on stdout)
 # Environment: LIFEGUARD_CORPUS (default ../shared/corpus beside the repo), PORT (default 18480),
 #              CHECK_SECONDS, CHECK_CONNECTIONS, CHECK_THREADS (default 1), INGEST_SECONDS,
-#              INGEST_CONNECTIONS (default 4), BATCH.
+#              INGEST_CONNECTIONS (default 8), BATCH.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +27,7 @@ check_seconds="${CHECK_SECONDS:-30}"
 check_connections="${CHECK_CONNECTIONS:-32}"
 check_threads="${CHECK_THREADS:-1}"
 ingest_seconds="${INGEST_SECONDS:-60}"
-ingest_connections="${INGEST_CONNECTIONS:-4}"
+ingest_connections="${INGEST_CONNECTIONS:-8}"
 batch="${BATCH:-1000}"
 out="$root/target/bench-server"
 base="http://127.0.0.1:$port"

@@ -12,6 +12,9 @@ local token = os.getenv("LIFEGUARD_TOKEN")
 local batch = tonumber(os.getenv("BATCH") or "1000")
 local run = os.getenv("RUN") or "run"
 local platforms = { "x", "mastodon", "linkedin" }
+-- Items arrive roughly in the order they were posted, as from a live feed: each connection's
+-- items are 3 seconds apart from 2026-01-01, so connections interleave within the same hours.
+local start = 1767225600
 
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -37,9 +40,9 @@ function request()
     local n = sequence
     parts[i] = string.format(
       '{"platform":"%s","external_id":"%s-%d-%d","account":"bench-%d","author":"bench-%d",' ..
-      '"author_type":"employee","created_at":"2026-%02d-%02dT%02d:%02d:00Z","text":%s}',
+      '"author_type":"employee","created_at":"%s","text":%s}',
       platforms[n % 3 + 1], run, thread_id, n, n % 40, n % 2000,
-      n % 12 + 1, n % 28 + 1, n % 24, n % 60, texts[n % #texts + 1])
+      os.date("!%Y-%m-%dT%H:%M:%SZ", start + n * 3), texts[n % #texts + 1])
   end
   return wrk.format(nil, nil, nil, '{"items":[' .. table.concat(parts, ",") .. ']}')
 end
