@@ -12,6 +12,7 @@ mod keys;
 mod plan;
 mod postgres;
 mod postgres_directory;
+mod reads_impl;
 mod scratch;
 mod shared;
 mod sqlite;

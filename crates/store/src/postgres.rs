@@ -426,6 +426,16 @@ async fn append_named(
     Ok(entry.seq)
 }
 
+// NULLS FIRST: SQLite's order for the unchecked group among equal counts.
+crate::reads_impl::impl_item_reads!(
+    PostgresStore,
+    Postgres,
+    item_sql: sqlx::AssertSqlSafe(format!(
+        "SELECT {SUMMARY_COLUMNS} FROM items i JOIN entries e ON e.seq = i.seq WHERE i.seq = $1"
+    )),
+    nulls: " NULLS FIRST"
+);
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn append_prepared(
@@ -746,115 +756,11 @@ impl Store for PostgresStore {
     }
 
     async fn item(&self, seq: u64) -> Result<Option<ItemDetail>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM items i JOIN entries e ON e.seq = i.seq WHERE i.seq = $1"
-        )))
-        .bind(to_i64(seq))
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading an item"))?;
-        let Some(row) = row else { return Ok(None) };
-        let summary = summary_from_row(&row)?;
-        let entry = self.entries(seq, 1).await?.pop().ok_or_else(|| {
-            StoreError::new(ErrorKind::Corrupt, format!("item {seq} has no entry"))
-        })?;
-        let versions = sqlx::query(
-            "SELECT seq, change, captured_at FROM items WHERE platform = $1 AND external_id = $2 ORDER BY seq",
-        )
-        .bind(&summary.platform)
-        .bind(&summary.external_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading an item's versions"))?
-        .into_iter()
-        .map(|row| shared::version(to_u64(row.get("seq")), row.get("change"), row.get("captured_at")))
-        .collect();
-        let verdict_rows = sqlx::query(
-            "SELECT e.seq, e.kind, e.recorded_at, e.prev, e.payload_sha256, e.hash, e.payload \
-             FROM verdicts v JOIN entries e ON e.seq = v.seq WHERE v.item = $1 ORDER BY e.seq",
-        )
-        .bind(to_i64(seq))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading an item's verdicts"))?;
-        let verdicts = verdict_rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
-        let disposed_by: Option<i64> =
-            sqlx::query_scalar("SELECT disposition FROM disposed WHERE target = $1")
-                .bind(to_i64(seq))
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db("reading an item's disposition"))?;
-        Ok(Some(shared::detail(summary, entry, versions, verdicts, disposed_by.map(to_u64))))
+        read_item(self, seq).await
     }
 
     async fn stats(&self) -> Result<Stats, StoreError> {
-        let mut stats = Stats::default();
-        let scalar = |sql: &'static str| {
-            let pool = self.pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&pool)
-                    .await
-                    .map(to_u64)
-                    .map_err(db("counting"))
-            }
-        };
-        stats.entries = scalar("SELECT count(*) FROM entries").await?;
-        stats.items = scalar("SELECT count(*) FROM items").await?;
-        stats.verdicts = scalar("SELECT count(*) FROM verdicts").await?;
-        stats.disposed =
-            scalar("SELECT count(*) FROM disposed d JOIN items i ON i.seq = d.target").await?;
-        stats.checkpoints = scalar("SELECT count(*) FROM checkpoints").await?;
-        let grouped = |sql: &'static str| {
-            let pool = self.pool.clone();
-            async move {
-                let rows = sqlx::query(sql).fetch_all(&pool).await.map_err(db("counting"))?;
-                Ok::<_, StoreError>(
-                    rows.iter()
-                        .map(|row| {
-                            (
-                                row.get::<Option<String>, _>(0)
-                                    .unwrap_or_else(|| "unchecked".into()),
-                                to_u64(row.get(1)),
-                            )
-                        })
-                        .collect::<Vec<_>>(),
-                )
-            }
-        };
-        // NULLS FIRST: SQLite's order for the unchecked group among equal counts.
-        stats.by_platform = grouped(
-            "SELECT platform, count(*) FROM items GROUP BY platform ORDER BY 2 DESC, 1 NULLS FIRST",
-        )
-        .await?;
-        stats.by_kind = grouped(
-            "SELECT kind, count(*) FROM items GROUP BY kind ORDER BY 2 DESC, 1 NULLS FIRST",
-        )
-        .await?;
-        stats.by_action = grouped(
-            "SELECT action, count(*) FROM items GROUP BY action ORDER BY 2 DESC, 1 NULLS FIRST",
-        )
-        .await?;
-        stats.last_checkpoint =
-            sqlx::query_scalar::<_, Option<i64>>("SELECT max(seq) FROM checkpoints")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db("counting"))?
-                .map(to_u64);
-        let span = sqlx::query("SELECT min(sort_at) AS oldest, max(sort_at) AS newest FROM items")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db("counting"))?;
-        if let (Some(oldest), Some(newest)) =
-            (span.get::<Option<i64>, _>("oldest"), span.get::<Option<i64>, _>("newest"))
-        {
-            stats.span = Some((plan::from_micros(oldest), plan::from_micros(newest)));
-        }
-        stats.active_holds =
-            self.holds().await?.iter().filter(|h| h.released.is_none()).count() as u64;
-        stats.retention_rules = self.retention_rules().await?.len() as u64;
-        stats.head = self.head().await?;
-        Ok(stats)
+        read_stats(self).await
     }
 
     async fn entries(&self, from: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
