@@ -356,6 +356,26 @@ mod testing {
         "2024-03-01T12:00:00Z".parse().unwrap()
     }
 
+    /// One line per record: its position (`line:column #record`) then `describe`'s account of
+    /// the item, or the error.
+    pub(super) fn render(
+        records: &[Result<(Position, Item), ImportError>],
+        describe: impl Fn(&Item) -> String,
+    ) -> String {
+        let mut out = String::new();
+        for record in records {
+            let line = match record {
+                Ok((at, item)) => {
+                    format!("{}:{} #{} {}", at.line, at.column, at.record, describe(item))
+                }
+                Err(err) => err.to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
     /// Runs a reader to its end, returning what the callback saw and how the read ended.
     pub(super) fn collect(
         reader: impl FnOnce(&mut OnRecord<'_>) -> Result<(), ImportError>,

@@ -133,7 +133,6 @@ impl<R: Read> Lines<R> {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
     use std::ops::ControlFlow;
 
     use lifeguard_core::archive::{Change, MAX_RAW};
@@ -151,26 +150,16 @@ mod tests {
 
     /// One line per record: `line:column kind change id "text"`, or the error.
     fn render(records: &[Result<(Position, Item), ImportError>]) -> String {
-        let mut out = String::new();
-        for record in records {
-            match record {
-                Ok((at, item)) => writeln!(
-                    out,
-                    "{}:{} #{} {}/{} {} {} {:?}",
-                    at.line,
-                    at.column,
-                    at.record,
-                    item.platform,
-                    item.external_id,
-                    item.kind,
-                    item.change.name(),
-                    item.text.chars().take(30).collect::<String>()
-                ),
-                Err(err) => writeln!(out, "{err}"),
-            }
-            .unwrap();
-        }
-        out
+        testing::render(records, |item| {
+            format!(
+                "{}/{} {} {} {:?}",
+                item.platform,
+                item.external_id,
+                item.kind,
+                item.change.name(),
+                item.text.chars().take(30).collect::<String>()
+            )
+        })
     }
 
     #[test]

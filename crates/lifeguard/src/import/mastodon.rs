@@ -362,7 +362,6 @@ fn anchors(document: &html2text::Handle, tags: &[String]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
     use std::io;
     use std::ops::ControlFlow;
 
@@ -380,25 +379,15 @@ mod tests {
 
     /// One line per record: position, kind, change, the id's last part and the text's start.
     fn render(records: &[Result<(Position, Item), ImportError>]) -> String {
-        let mut out = String::new();
-        for record in records {
-            match record {
-                Ok((at, item)) => writeln!(
-                    out,
-                    "{}:{} #{} {} {} {} {:?}",
-                    at.line,
-                    at.column,
-                    at.record,
-                    item.kind,
-                    item.change.name(),
-                    item.external_id.rsplit('/').next().unwrap_or_default(),
-                    item.text.chars().take(24).collect::<String>(),
-                ),
-                Err(err) => writeln!(out, "{err}"),
-            }
-            .unwrap();
-        }
-        out
+        testing::render(records, |item| {
+            format!(
+                "{} {} {} {:?}",
+                item.kind,
+                item.change.name(),
+                item.external_id.rsplit('/').next().unwrap_or_default(),
+                item.text.chars().take(24).collect::<String>(),
+            )
+        })
     }
 
     fn items(records: &Records) -> Vec<&Item> {

@@ -283,7 +283,6 @@ fn unescape(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::fmt::Write as _;
 
     use super::super::Position;
     use super::super::testing::{self, Records, captured, collect};
@@ -299,25 +298,15 @@ mod tests {
 
     /// One line per record: position, kind, change, id and the text's start.
     fn render(records: &[Result<(Position, Item), ImportError>]) -> String {
-        let mut out = String::new();
-        for record in records {
-            match record {
-                Ok((at, item)) => writeln!(
-                    out,
-                    "{}:{} #{} {} {} {} {:?}",
-                    at.line,
-                    at.column,
-                    at.record,
-                    item.kind,
-                    item.change.name(),
-                    item.external_id,
-                    item.text.chars().take(24).collect::<String>(),
-                ),
-                Err(err) => writeln!(out, "{err}"),
-            }
-            .unwrap();
-        }
-        out
+        testing::render(records, |item| {
+            format!(
+                "{} {} {} {:?}",
+                item.kind,
+                item.change.name(),
+                item.external_id,
+                item.text.chars().take(24).collect::<String>(),
+            )
+        })
     }
 
     fn items(records: &Records) -> Vec<&Item> {
