@@ -4,6 +4,7 @@ mod cli;
 mod cmd;
 mod exit;
 mod import;
+mod lines;
 mod policy_source;
 mod render;
 mod wire;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal as _, Read, Write};
+use std::io::{self, BufReader, BufWriter, IsTerminal as _, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
@@ -15,15 +15,13 @@ use serde_json::value::RawValue;
 
 use crate::cli::{CheckArgs, Format};
 use crate::exit::Exit;
+use crate::lines::{self, MAX_LINE_BYTES};
 use crate::policy_source::PolicySource;
 use crate::render;
 use crate::wire::{self, ErrorOut, InputLine};
 
 /// Largest single post read by `check` without `--jsonl`.
 pub(crate) const MAX_POST_BYTES: usize = 8 << 20;
-/// Largest JSON line; a longer line gets an error object and is skipped without being held
-/// in memory, so one bad line cannot exhaust memory.
-pub(crate) const MAX_LINE_BYTES: usize = 8 << 20;
 /// Lines are handed to workers in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 256 << 10;
 const CHUNK_LINES: usize = 2048;
@@ -396,38 +394,11 @@ impl ChunkReader {
     /// Appends one line (without its newline) to the chunk.
     fn read_line(&mut self, chunk: &mut Chunk) -> io::Result<LineRead> {
         let start = chunk.data.len();
-        let mut length = 0usize;
-        let mut too_long = false;
-        loop {
-            let buffer = match self.input.fill_buf() {
-                Ok(buffer) => buffer,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            };
-            if buffer.is_empty() {
-                if length == 0 && !too_long {
-                    return Ok(LineRead::Eof);
-                }
-                self.finish_line(chunk, start, length, too_long);
-                return Ok(LineRead::Eof);
-            }
-            let (take, found) = match memchr::memchr(b'\n', buffer) {
-                Some(at) => (at, true),
-                None => (buffer.len(), false),
-            };
-            if !too_long && length + take <= MAX_LINE_BYTES {
-                chunk.data.extend_from_slice(&buffer[..take]);
-            } else if !too_long {
-                too_long = true;
-                chunk.data.truncate(start);
-            }
-            length += take;
-            self.input.consume(take + usize::from(found));
-            if found {
-                self.finish_line(chunk, start, length, too_long);
-                return Ok(LineRead::Line);
-            }
-        }
+        let Some(end) = lines::read_line(&mut self.input, &mut chunk.data)? else {
+            return Ok(LineRead::Eof);
+        };
+        self.finish_line(chunk, start, end.length, end.too_long);
+        Ok(if end.newline { LineRead::Line } else { LineRead::Eof })
     }
 
     fn finish_line(&mut self, chunk: &mut Chunk, start: usize, length: usize, too_long: bool) {

@@ -7,14 +7,14 @@
 //! when the object carries fields beyond the item format's own (and no `raw` of its own); a line
 //! in the item format alone is the item itself.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufReader, Read};
 
 use jiff::Timestamp;
 use lifeguard_core::archive::Item;
 use serde_json::Value;
 
 use super::{ImportError, OnRecord, Position, json_message};
-use crate::cmd::check::MAX_LINE_BYTES;
+use crate::lines::{self, MAX_LINE_BYTES};
 
 pub(super) fn read(
     file: &str,
@@ -97,37 +97,11 @@ struct Lines<R> {
 impl<R: Read> Lines<R> {
     fn next(&mut self) -> io::Result<Line> {
         self.line.clear();
-        let mut length = 0usize;
-        let mut too_long = false;
-        loop {
-            let buffer = match self.input.fill_buf() {
-                Ok(buffer) => buffer,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(err),
-            };
-            if buffer.is_empty() {
-                return Ok(match (length, too_long) {
-                    (_, true) => Line::TooLong,
-                    (0, false) => Line::Eof,
-                    _ => Line::Text,
-                });
-            }
-            let (take, found) = match memchr::memchr(b'\n', buffer) {
-                Some(at) => (at, true),
-                None => (buffer.len(), false),
-            };
-            if !too_long && length + take <= MAX_LINE_BYTES {
-                self.line.extend_from_slice(&buffer[..take]);
-            } else if !too_long {
-                too_long = true;
-                self.line.clear();
-            }
-            length += take;
-            self.input.consume(take + usize::from(found));
-            if found {
-                return Ok(if too_long { Line::TooLong } else { Line::Text });
-            }
-        }
+        Ok(match lines::read_line(&mut self.input, &mut self.line)? {
+            None => Line::Eof,
+            Some(end) if end.too_long => Line::TooLong,
+            Some(_) => Line::Text,
+        })
     }
 }
 
