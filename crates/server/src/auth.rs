@@ -188,43 +188,41 @@ fn is_api(path: &str) -> bool {
 /// own origin and echo its CSRF token (the session's, or before sign-in the `lg_csrf` cookie's)
 /// in the `csrf` form field or the `X-CSRF-Token` header.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
-    let api = is_api(parts.uri.path());
-    let bearer = api.then(|| bearer_token(&parts.headers)).flatten();
+    let api = is_api(request.uri().path());
+    let bearer = if api { bearer_token(request.headers()) } else { None };
     let principal = match bearer {
         Some(text) => match token_principal(&state, text).await {
             Ok(principal) => Some(principal),
             Err(err) => return err.into_response(),
         },
-        None => match session_principal(&state, &parts.headers).await {
+        None => match session_principal(&state, request.headers()).await {
             Ok(principal) => principal,
             Err(err) => return err.into_response(),
         },
     };
     let unsafe_method =
-        !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+        !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
     let by_token = matches!(&principal, Some(Principal { via: Via::Token { .. }, .. }));
-    let mut request = Request::from_parts(parts.clone(), body);
+    let mut request = request;
     if unsafe_method && !by_token {
-        let expected = match &principal {
-            Some(principal) => Some(principal.csrf().to_owned()),
-            None => cookie(&parts.headers, CSRF_COOKIE).map(str::to_owned),
-        };
+        let pre_session = cookie(request.headers(), CSRF_COOKIE).map(str::to_owned);
         // An anonymous API call with no cookies is not a browser riding on ambient
-        // credentials: let it through to be refused as unauthenticated.
-        let ambient = principal.is_some() || cookie(&parts.headers, CSRF_COOKIE).is_some();
-        if api && !ambient {
-            // nothing to protect
-        } else {
-            if !same_origin(&parts.headers) {
+        // credentials: it goes on, to be refused as unauthenticated.
+        let ambient = principal.is_some() || pre_session.is_some();
+        if !api || ambient {
+            if !same_origin(request.headers()) {
                 return ApiError::csrf().into_response();
             }
-            let (checked, rebuilt) = match submitted_csrf(request).await {
+            let expected = match &principal {
+                Some(principal) => Some(principal.csrf().to_owned()),
+                None => pre_session,
+            };
+            let (given, rebuilt) = match submitted_csrf(request).await {
                 Ok(found) => found,
                 Err(response) => return response,
             };
             request = rebuilt;
-            let valid = match (expected, checked) {
+            let valid = match (expected, given) {
                 (Some(expected), Some(given)) => {
                     !expected.is_empty() && constant_time_eq(expected.as_bytes(), given.as_bytes())
                 }
