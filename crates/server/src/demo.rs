@@ -127,7 +127,7 @@ pub async fn seed(
             .with("batch", n + 1)
             .with("batches", batches)
             .with("items", batch.len());
-        let appended = store.append_audited(batch, &audit, now).await?;
+        let appended = store.append_audited(batch.to_vec(), &audit, now).await?;
         report.items += appended.added;
     }
     Ok(report)

@@ -78,10 +78,11 @@ pub trait Store: Directory + Send + Sync {
     ) -> Result<AppendReport, StoreError>;
 
     /// [`Store::append_prepared`] with an audit entry written last in the same transaction,
-    /// naming who sent the items and from where (items ingested through the server).
+    /// naming who sent the items and from where (items ingested through the server). The
+    /// batch is taken whole because SQLite may queue it for a group commit.
     async fn append_audited(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         audit: &AuditRecord,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError>;

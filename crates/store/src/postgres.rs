@@ -457,18 +457,18 @@ impl Store for PostgresStore {
 
     async fn append_audited(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         audit: &AuditRecord,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        shared::check_batch(batch)?;
-        check_nul(batch)?;
+        shared::check_batch(&batch)?;
+        check_nul(&batch)?;
         shared::check_audit(audit)?;
-        let keys = plan::keys(batch);
+        let keys = plan::keys(&batch);
         let mut tx = self.begin().await?;
         let head = head(&mut tx).await?;
         let existing = existing(&mut tx, &keys).await?;
-        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+        let planned = plan::plan(&batch, existing, head, &format_time(recorded_at));
         insert_planned(&mut tx, &planned).await?;
         let action = crate::postgres_directory::append_action(&mut tx, audit, recorded_at).await?;
         tx.commit().await.map_err(db("committing a batch"))?;

@@ -418,14 +418,14 @@ impl Store for SqliteStore {
 
     async fn append_audited(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         audit: &AuditRecord,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        shared::check_batch(batch)?;
+        shared::check_batch(&batch)?;
         shared::check_audit(audit)?;
         let (reply, mut answer) = tokio::sync::oneshot::channel();
-        let waiting = Waiting { batch: batch.to_vec(), audit: audit.clone(), recorded_at, reply };
+        let waiting = Waiting { batch, audit: audit.clone(), recorded_at, reply };
         self.waiting.lock().unwrap_or_else(|p| p.into_inner()).push(waiting);
         loop {
             tokio::select! {

@@ -157,7 +157,7 @@ pub(super) async fn ingest(
     let audit = principal.audit(&client, "items.ingest").with("count", count);
     let report = state
         .store
-        .append_audited(&prepared, &audit, Timestamp::now())
+        .append_audited(prepared, &audit, Timestamp::now())
         .await
         .map_err(store_error)?;
     let status = if report.added > 0 { StatusCode::CREATED } else { StatusCode::OK };

@@ -890,7 +890,7 @@ pub(crate) async fn append_audited_is_one_transaction(b: &Backend) {
     let prepared: Vec<lifeguard_store::Prepared> =
         batch.iter().cloned().map(lifeguard_store::Prepared::new).collect();
     let ingest = AuditRecord::new("token:t1", Some("203.0.113.9"), "items.ingest").with("items", 2);
-    let report = store.append_audited(&prepared, &ingest, at(0)).await.expect("append");
+    let report = store.append_audited(prepared.clone(), &ingest, at(0)).await.expect("append");
     assert_eq!((report.added, report.entries, report.head), (2, 5, Some(5)));
     assert_eq!(last_action(store, 5, "items.ingest").await, ingest);
     let entries = store.entries(1, 10).await.expect("entries");
@@ -906,7 +906,7 @@ pub(crate) async fn append_audited_is_one_transaction(b: &Backend) {
         ]
     );
     // Nothing new still records who sent it.
-    let again = store.append_audited(&prepared, &ingest, at(1)).await.expect("again");
+    let again = store.append_audited(prepared, &ingest, at(1)).await.expect("again");
     assert_eq!((again.added, again.unchanged, again.entries, again.head), (0, 2, 1, Some(6)));
 
     let mut bad = item("x", "3", "fine", "2024-01-01T00:00:00Z");
@@ -915,7 +915,7 @@ pub(crate) async fn append_audited_is_one_transaction(b: &Backend) {
         lifeguard_store::Prepared::new(checked(item("x", "4", "fine", "2024-01-01T00:00:00Z"))),
         lifeguard_store::Prepared::new(checked(bad)),
     ];
-    let err = store.append_audited(&broken, &ingest, at(2)).await.expect_err("bad item");
+    let err = store.append_audited(broken, &ingest, at(2)).await.expect_err("bad item");
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert_eq!(head(store).await, 6, "neither the items nor the action");
     let fine: Vec<lifeguard_store::Prepared> = vec![lifeguard_store::Prepared::new(checked(item(
@@ -925,7 +925,7 @@ pub(crate) async fn append_audited_is_one_transaction(b: &Backend) {
         "2024-01-01T00:00:00Z",
     )))];
     let nobody = AuditRecord::new("", None, "items.ingest");
-    let err = store.append_audited(&fine, &nobody, at(2)).await.expect_err("bad audit");
+    let err = store.append_audited(fine, &nobody, at(2)).await.expect_err("bad audit");
     assert_eq!(err.kind(), ErrorKind::Invalid);
     assert_eq!(head(store).await, 6, "a bad audit record keeps the items out too");
     let page =
@@ -1122,7 +1122,8 @@ pub(crate) async fn concurrent_audited_appends_each_get_their_report(b: &Backend
         async move {
             let audit =
                 AuditRecord::new("ingest", None, "items.ingest").on(format!("writer-{writer}"));
-            let report = store.append_audited(prepared, &audit, at(0)).await.expect("append");
+            let report =
+                store.append_audited(prepared.clone(), &audit, at(0)).await.expect("append");
             reports.lock().expect("reports").push(report);
         }
     });
