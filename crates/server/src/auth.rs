@@ -374,6 +374,40 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Shortest password accepted, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// Longest password accepted, in bytes: argon2 takes any length, but hashing megabytes on
+/// request would be a cheap way to tie up the server.
+pub const MAX_PASSWORD_BYTES: usize = 1_024;
+
+/// Why a new password is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordRefusal {
+    /// Fewer than [`MIN_PASSWORD_CHARS`] characters (it had this many).
+    TooShort(usize),
+    /// More than [`MAX_PASSWORD_BYTES`] bytes.
+    TooLong,
+}
+
+/// Checks a new password against the bounds every way of setting one shares.
+pub fn check_new_password(password: &str) -> Result<(), PasswordRefusal> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        return Err(PasswordRefusal::TooShort(length));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordRefusal::TooLong);
+    }
+    Ok(())
+}
+
+/// [`hash_password`] on the blocking pool, where its deliberate slowness holds up no request.
+pub async fn hash_password_blocking(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|err| ApiError::internal("hashing a password", &err))?
+}
+
 /// An argon2id PHC string for a password. Slow on purpose: call from a blocking thread.
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
     Argon2::default()

@@ -73,9 +73,8 @@ pub async fn seed(
 
     // Argon2 is slow on purpose: one hash, shared by every demo person, keeps the seeding (and
     // every test that starts from the demo) quick.
-    let password_hash = tokio::task::spawn_blocking(|| crate::auth::hash_password(DEMO_PASSWORD))
+    let password_hash = crate::auth::hash_password_blocking(DEMO_PASSWORD.to_owned())
         .await
-        .map_err(|err| failure(format!("hashing the demo password: {err}")))?
         .map_err(|err| failure(format!("hashing the demo password: {}", err.message)))?;
     let mut ids: HashMap<&str, i64> = HashMap::new();
     for person in PEOPLE {

@@ -8,6 +8,7 @@ use anyhow::{Context as _, bail};
 use jiff::{SignedDuration, Timestamp};
 use lifeguard_core::access::{Role, TokenScope};
 use lifeguard_core::archive::{AuditRecord, format_time};
+use lifeguard_server::auth::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordRefusal};
 use lifeguard_server::{access, auth};
 use lifeguard_store::{NewPerson, NewToken, Person, PersonPatch, Store};
 use serde_json::json;
@@ -15,9 +16,6 @@ use serde_json::json;
 use crate::cli::{Format, PeopleArgs, PeopleCommand};
 use crate::cmd::{archive, serve};
 use crate::exit::Exit;
-
-/// Shortest password accepted, as on the server's forms.
-const MIN_PASSWORD: usize = 12;
 
 pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
     serve::runtime()?.block_on(async {
@@ -112,17 +110,19 @@ fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     io::stdin().lock().read_line(&mut line).context("cannot read the password")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < MIN_PASSWORD {
-        bail!("the password must have at least {MIN_PASSWORD} characters");
+    match auth::check_new_password(&password) {
+        Ok(()) => Ok(password),
+        Err(PasswordRefusal::TooShort(_)) => {
+            bail!("the password must have at least {MIN_PASSWORD_CHARS} characters")
+        }
+        Err(PasswordRefusal::TooLong) => {
+            bail!("the password must have at most {MAX_PASSWORD_BYTES} bytes")
+        }
     }
-    Ok(password)
 }
 
 async fn hash(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .context("password hashing stopped")?
-        .map_err(|err| anyhow::anyhow!("{}", err.message))
+    auth::hash_password_blocking(password).await.map_err(|err| anyhow::anyhow!("{}", err.message))
 }
 
 async fn list(store: &dyn Store, format: Format) -> anyhow::Result<()> {

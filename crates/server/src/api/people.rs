@@ -15,14 +15,11 @@ use utoipa::ToSchema;
 use super::json::{Json, store_error};
 use super::wire::PersonJson;
 use crate::access::Permission;
-use crate::auth::{self, Client, Principal};
+use crate::auth::{
+    self, Client, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordRefusal, Principal,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Shortest password accepted.
-pub(super) const MIN_PASSWORD: usize = 12;
-/// Longest password accepted: hashing is slow on purpose, so its input is bounded.
-pub(super) const MAX_PASSWORD: usize = 1_024;
 
 /// Everyone.
 #[derive(Debug, Serialize, ToSchema)]
@@ -282,24 +279,16 @@ fn parse_role(name: &str) -> ApiResult<Role> {
 
 /// The argon2id hash of a new password, made on the blocking pool (it is slow on purpose).
 async fn hash(password: String) -> ApiResult<String> {
-    let length = password.chars().count();
-    if length < MIN_PASSWORD {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("`password` must be at least {MIN_PASSWORD} characters, not {length}"),
-        )
-        .field("password"));
+    let invalid = |message: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field("password")
+    };
+    match auth::check_new_password(&password) {
+        Ok(()) => auth::hash_password_blocking(password).await,
+        Err(PasswordRefusal::TooShort(length)) => Err(invalid(format!(
+            "`password` must be at least {MIN_PASSWORD_CHARS} characters, not {length}"
+        ))),
+        Err(PasswordRefusal::TooLong) => {
+            Err(invalid(format!("`password` must be at most {MAX_PASSWORD_BYTES} bytes")))
+        }
     }
-    if password.len() > MAX_PASSWORD {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("`password` must be at most {MAX_PASSWORD} bytes"),
-        )
-        .field("password"));
-    }
-    tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(|err| ApiError::internal("hashing a password", &err))?
 }

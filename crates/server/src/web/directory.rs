@@ -22,12 +22,10 @@ use serde::Deserialize;
 use super::util::{TimeView, given};
 use super::{Ctx, Layout, PageError, render, see_other};
 use crate::access::Permission;
-use crate::auth::hash_password;
-
-/// Shortest password a person may be given.
-const MIN_PASSWORD_CHARS: usize = 12;
-/// Longest: hashing is slow on purpose, and nobody types more.
-const MAX_PASSWORD_BYTES: usize = 1_024;
+use crate::auth::{
+    MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordRefusal, check_new_password,
+    hash_password_blocking,
+};
 
 /// One option of a `<select>` whose values are not fixed names.
 pub(crate) struct Opt {
@@ -237,21 +235,20 @@ pub(crate) async fn create_person(
 async fn add_person(ctx: &Ctx, form: &PersonForm) -> Result<(), Refusal> {
     let role = role_of(&form.role)?;
     let manager = optional_id("manager", &form.manager)?;
-    if form.password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(Refusal::Form(format!(
-            "The password must be at least {MIN_PASSWORD_CHARS} characters long."
-        )));
+    match check_new_password(&form.password) {
+        Ok(()) => {}
+        Err(PasswordRefusal::TooShort(_)) => {
+            return Err(Refusal::Form(format!(
+                "The password must be at least {MIN_PASSWORD_CHARS} characters long."
+            )));
+        }
+        Err(PasswordRefusal::TooLong) => {
+            return Err(Refusal::Form(format!(
+                "The password must be at most {MAX_PASSWORD_BYTES} bytes long."
+            )));
+        }
     }
-    if form.password.len() > MAX_PASSWORD_BYTES {
-        return Err(Refusal::Form(format!(
-            "The password must be at most {MAX_PASSWORD_BYTES} bytes long."
-        )));
-    }
-    let password = form.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|err| PageError::internal("hashing a password", &err))?
-        .map_err(PageError::from)?;
+    let hash = hash_password_blocking(form.password.clone()).await.map_err(PageError::from)?;
     let login = form.login.trim().to_lowercase();
     let person = NewPerson {
         login: login.clone(),
