@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use lifeguard_core::access::TokenScope;
 use lifeguard_core::archive::{AuditRecord, hex};
-use lifeguard_store::Person;
+use lifeguard_store::{NewToken, Person};
 use sha2::{Digest as _, Sha256};
 
 use crate::access::Permission;
@@ -355,6 +355,30 @@ async fn token_principal(state: &AppState, text: &str) -> Result<Principal, ApiE
         person: cached.person,
         via: Via::Token { id: cached.token.id, scopes: cached.token.scopes },
     })
+}
+
+/// A new API token: what the store keeps, and the text shown to its owner once.
+#[derive(Debug, Clone)]
+pub struct MintedToken {
+    /// The token as stored: only the SHA-256 of its secret.
+    pub token: NewToken,
+    /// `lgt_<id>_<secret>`, the only place the secret appears.
+    pub text: String,
+}
+
+/// Makes a new API token with a fresh id and secret.
+pub fn mint_token(
+    name: String,
+    person: i64,
+    scopes: Vec<TokenScope>,
+    expires_at: Option<Timestamp>,
+) -> MintedToken {
+    let id = random_hex(8);
+    let secret = random_hex(32);
+    let text = format!("{TOKEN_PREFIX}{id}_{secret}");
+    let token =
+        NewToken { id, name, person, scopes, secret_sha256: sha256(secret.as_bytes()), expires_at };
+    MintedToken { token, text }
 }
 
 /// SHA-256 of some bytes.

@@ -10,7 +10,7 @@ use lifeguard_core::access::{Role, TokenScope};
 use lifeguard_core::archive::{AuditRecord, format_time};
 use lifeguard_server::auth::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, PasswordRefusal};
 use lifeguard_server::{access, auth};
-use lifeguard_store::{NewPerson, NewToken, Person, PersonPatch, Store};
+use lifeguard_store::{NewPerson, Person, PersonPatch, Store};
 use serde_json::json;
 
 use crate::cli::{Format, PeopleArgs, PeopleCommand};
@@ -78,20 +78,12 @@ pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
                     .map(|days| now.checked_add(SignedDuration::from_hours(24 * i64::from(days))))
                     .transpose()
                     .context("--expires-in-days is too far ahead")?;
-                let id = auth::random_hex(8);
-                let secret = auth::random_hex(32);
-                let token = NewToken {
-                    id: id.clone(),
-                    name: name.clone(),
-                    person: who.id,
-                    scopes: scopes.clone(),
-                    secret_sha256: auth::sha256(secret.as_bytes()),
-                    expires_at,
-                };
-                let names: Vec<_> = scopes.iter().map(|s| s.name()).collect();
-                let audit = audit("token.create").on(id.as_str()).with("scopes", names);
-                store.create_token(&token, &audit, now).await?;
-                println!("{}{id}_{secret}", auth::TOKEN_PREFIX);
+                let minted = auth::mint_token(name.clone(), who.id, scopes, expires_at);
+                let names: Vec<_> = minted.token.scopes.iter().map(|s| s.name()).collect();
+                let audit =
+                    audit("token.create").on(minted.token.id.as_str()).with("scopes", names);
+                store.create_token(&minted.token, &audit, now).await?;
+                println!("{}", minted.text);
             }
         }
         Ok(Exit::Ok)

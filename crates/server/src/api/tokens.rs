@@ -7,14 +7,13 @@ use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use jiff::{SignedDuration, Timestamp};
 use lifeguard_core::access::TokenScope;
-use lifeguard_store::NewToken;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::{Json, Params, param, store_error};
 use super::wire::TokenJson;
 use crate::access::{Permission, grantable_scopes};
-use crate::auth::{self, Client, Principal, TOKEN_PREFIX, Via};
+use crate::auth::{self, Client, Principal, Via};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -138,19 +137,11 @@ pub(super) async fn create(
             .field("expires_in_days"));
         }
     };
-    let id = auth::random_hex(8);
-    let secret = auth::random_hex(32);
-    let token = NewToken {
-        id: id.clone(),
-        name: body.name,
-        person: owner.id,
-        scopes,
-        secret_sha256: auth::sha256(secret.as_bytes()),
-        expires_at,
-    };
+    let minted = auth::mint_token(body.name, owner.id, scopes, expires_at);
+    let token = minted.token;
     let audit = principal
         .audit(&client, "token.create")
-        .on(id.as_str())
+        .on(token.id.as_str())
         .with("name", token.name.as_str())
         .with("person", owner.login.as_str())
         .with("scopes", token.scopes.iter().map(|scope| scope.name()).collect::<Vec<_>>())
@@ -159,10 +150,7 @@ pub(super) async fn create(
         state.store.create_token(&token, &audit, Timestamp::now()).await.map_err(store_error)?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(CreatedTokenJson {
-            token: format!("{TOKEN_PREFIX}{id}_{secret}"),
-            details: TokenJson::from(created),
-        }),
+        axum::Json(CreatedTokenJson { token: minted.text, details: TokenJson::from(created) }),
     ))
 }
 

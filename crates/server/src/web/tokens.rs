@@ -10,13 +10,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 use lifeguard_core::access::TokenScope;
-use lifeguard_store::{ErrorKind, NewToken, Person};
+use lifeguard_store::{ErrorKind, Person};
 use serde_json::json;
 
 use super::util::{TimeView, form_pairs, given, is_hex_id};
 use super::{Ctx, Layout, PageError, render, see_other};
 use crate::access::{Permission, grantable_scopes};
-use crate::auth::{TOKEN_PREFIX, random_hex, sha256};
+use crate::auth::mint_token;
 
 /// Longest a token may be made to last.
 const MAX_DAYS: i64 = 3_650;
@@ -220,30 +220,21 @@ pub(crate) async fn create(ctx: Ctx, body: Bytes) -> Response {
                 }
             },
         };
-        let id = random_hex(8);
-        let secret = random_hex(32);
-        let token = NewToken {
-            id: id.clone(),
-            name: name.to_owned(),
-            person: person.id,
-            scopes: scopes.clone(),
-            secret_sha256: sha256(secret.as_bytes()),
-            expires_at,
-        };
+        let minted = mint_token(name.to_owned(), person.id, scopes.clone(), expires_at);
         let names: Vec<&str> = scopes.iter().map(|s| s.name()).collect();
         let audit = ctx
             .audit("token.create")
-            .on(id.as_str())
+            .on(minted.token.id.as_str())
             .with("person", person.login.as_str())
             .with("scopes", json!(names));
-        if let Err(err) = ctx.state.store.create_token(&token, &audit, now).await {
+        if let Err(err) = ctx.state.store.create_token(&minted.token, &audit, now).await {
             return match err.kind() {
                 ErrorKind::Invalid => refuse(err.to_string()).await,
                 _ => Err(err.into()),
             };
         }
         ctx.state.tokens.clear();
-        let text = format!("{TOKEN_PREFIX}{id}_{secret}");
+        let text = minted.text;
         let page = CreatedPage {
             layout: ctx.layout("New token", "/tokens"),
             text: &text,

@@ -152,19 +152,16 @@ pub async fn token(
         .await
         .expect("person lookup")
         .unwrap_or_else(|| panic!("no demo person {login}"));
-    let id = auth::random_hex(8);
-    let secret = auth::random_hex(32);
-    let new = lifeguard_store::NewToken {
-        id: id.clone(),
-        name: format!("test token for {login}"),
-        person: person.id,
-        scopes: scopes.to_vec(),
-        secret_sha256: auth::sha256(secret.as_bytes()),
-        expires_at: None,
-    };
-    let audit = lifeguard_core::archive::AuditRecord::new("system", None, "token.create").on(&id);
-    app.state.store.create_token(&new, &audit, Timestamp::now()).await.expect("create token");
-    format!("{}{id}_{secret}", auth::TOKEN_PREFIX)
+    let minted =
+        auth::mint_token(format!("test token for {login}"), person.id, scopes.to_vec(), None);
+    let audit = lifeguard_core::archive::AuditRecord::new("system", None, "token.create")
+        .on(&minted.token.id);
+    app.state
+        .store
+        .create_token(&minted.token, &audit, Timestamp::now())
+        .await
+        .expect("create token");
+    minted.text
 }
 
 /// How many items the archive holds.
