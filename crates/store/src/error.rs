@@ -58,6 +58,22 @@ impl StoreError {
             sqlx::Error::Io(io) if io.raw_os_error() == Some(28) => ErrorKind::Full,
             _ => ErrorKind::Database,
         };
+        StoreError::classified(kind, context, &err)
+    }
+
+    /// Classifies an error of the SQLite archive's bulk reader.
+    pub(crate) fn sqlite(context: &str, err: &rusqlite::Error) -> StoreError {
+        let kind = match err {
+            rusqlite::Error::SqliteFailure(failure, message) => classify(
+                Some(&failure.extended_code.to_string()),
+                message.as_deref().unwrap_or_default(),
+            ),
+            _ => ErrorKind::Database,
+        };
+        StoreError::classified(kind, context, err)
+    }
+
+    fn classified(kind: ErrorKind, context: &str, err: &dyn std::fmt::Display) -> StoreError {
         let hint = match kind {
             ErrorKind::ReadOnly => {
                 " (the database is read-only: check the file's permissions or the role's privileges)"

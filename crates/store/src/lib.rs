@@ -16,6 +16,7 @@ mod reads_impl;
 mod scratch;
 mod shared;
 mod sqlite;
+mod sqlite_bulk;
 mod sqlite_directory;
 mod types;
 mod verify;

@@ -21,6 +21,7 @@ use crate::Store;
 use crate::error::{ErrorKind, StoreError};
 use crate::plan::{self, Existing, Planned, Prepared, micros};
 use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
+use crate::sqlite_bulk::BulkReader;
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
     SearchRequest, Stats,
@@ -39,6 +40,8 @@ pub(crate) struct SqliteStore {
     /// them in one transaction (a group commit), so concurrent ingest requests share the cost
     /// of writing the index pages they all touch.
     waiting: Arc<std::sync::Mutex<Vec<Waiting>>>,
+    /// Reads of the whole archive, on connections of their own.
+    bulk: Arc<BulkReader>,
 }
 
 /// One audited append waiting for its group.
@@ -88,6 +91,12 @@ impl SqliteStore {
     }
 
     pub(crate) async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::new(
+                ErrorKind::Config,
+                format!("{url}: an archive in memory would keep nothing; name a file"),
+            ));
+        }
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::new(ErrorKind::Config, format!("{url}: {err}")))?
             .create_if_missing(true);
@@ -111,6 +120,7 @@ impl SqliteStore {
             // checkpoints made ingest about a fifth faster (BENCHMARKS.md).
             .pragma("wal_autocheckpoint", "16384")
             .pragma("journal_size_limit", "67108864");
+        let bulk = BulkReader::new(options.get_filename().to_path_buf());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -123,7 +133,7 @@ impl SqliteStore {
             }
             other => StoreError::new(ErrorKind::Database, format!("migrating {name}: {other}")),
         })?;
-        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default() })
+        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
     }
 
     pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
@@ -718,46 +728,11 @@ impl Store for SqliteStore {
     }
 
     async fn entries(&self, from: u64, limit: u64) -> Result<Vec<Entry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, kind, recorded_at, prev, payload_sha256, hash, payload FROM entries \
-             WHERE seq >= $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(to_i64(from))
-        .bind(to_i64(limit.min(crate::MAX_PAGE)))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading entries"))?;
-        rows.iter().map(entry_from_row).collect()
+        self.bulk.entries(from, limit.min(crate::MAX_PAGE)).await
     }
 
     async fn item_rows(&self, from: u64, to: u64) -> Result<Vec<ItemRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, platform, account, external_id, kind, author, author_type, created_at, captured_at, \
-             change, revises, version_digest FROM items WHERE seq >= $1 AND seq < $2 ORDER BY seq",
-        )
-        .bind(to_i64(from))
-        .bind(to_i64(to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading items"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(ItemRow {
-                    seq: to_u64(row.get("seq")),
-                    platform: row.get("platform"),
-                    account: row.get("account"),
-                    external_id: row.get("external_id"),
-                    kind: row.get("kind"),
-                    author: row.get("author"),
-                    author_type: row.get("author_type"),
-                    created_at: row.get("created_at"),
-                    captured_at: row.get("captured_at"),
-                    change: row.get("change"),
-                    revises: row.get::<Option<i64>, _>("revises").map(to_u64),
-                    version_digest: to_hash(row.get("version_digest"))?,
-                })
-            })
-            .collect()
+        self.bulk.item_rows(from, to).await
     }
 
     async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {

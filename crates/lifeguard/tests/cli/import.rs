@@ -258,4 +258,9 @@ fn a_database_url_or_the_environment_says_where_the_archive_is() {
     let run = with_data(&keys, &["archive", "stats", "--database", "mysql://localhost/x"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("unsupported database URL"), "{}", run.stderr);
+
+    // An archive in memory would vanish with the process, so it is refused rather than kept.
+    let run = with_data(&keys, &["archive", "stats", "--database", "sqlite::memory:"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("an archive in memory would keep nothing"), "{}", run.stderr);
 }
