@@ -28,7 +28,7 @@ pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifyingKey, key_
 pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, index_words, tokens};
 pub use record::{
     Change, ITEM_FIELDS, Item, ItemError, MAX_LINKS, MAX_MEDIA, MAX_NAME, MAX_PLATFORM, MAX_RAW,
-    MAX_TEXT, Media, VerdictRecord, format_time, parse_time, verdict_payload,
+    MAX_TEXT, Media, VerdictRecord, VerdictTemplate, format_time, parse_time, verdict_payload,
 };
 pub use retention::{
     Hold, HoldScope, ItemFacts, Keep, Retention, RetentionError, RetentionRule, disposable,

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use lifeguard_core::archive::{Change, Entry, EntryKind, Hash, index_words, verdict_payload};
+use lifeguard_core::archive::{
+    Change, Entry, EntryKind, Hash, VerdictTemplate, index_words, payload_hash,
+};
 
 use crate::types::{AppendReport, Checked};
 
@@ -53,13 +55,16 @@ pub(crate) struct Planned {
 }
 
 /// An item made ready for archiving before any transaction starts: its version digest, its
-/// canonical payload (as an original or as given) and its indexed words. This is most of the
-/// work of an append, and it needs no database, so importers do it on their own threads.
+/// canonical payload (as an original or as given) and that payload's hash, its verdict's
+/// payload but for the entry number, and its indexed words. This is most of the work of an
+/// append, and it needs no database, so importers do it on their own threads.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     checked: Checked,
     digest: Hash,
     payload: String,
+    payload_hash: Hash,
+    verdict: Option<VerdictTemplate>,
     words: String,
 }
 
@@ -68,8 +73,10 @@ impl Prepared {
     pub fn new(checked: Checked) -> Prepared {
         let digest = checked.item.version_digest();
         let payload = checked.item.payload();
+        let payload_hash = payload_hash(&payload);
+        let verdict = checked.verdict.as_ref().map(VerdictTemplate::new);
         let words = index_words(&checked.item.text);
-        Prepared { checked, digest, payload, words }
+        Prepared { checked, digest, payload, payload_hash, verdict, words }
     }
 
     /// The item.
@@ -124,15 +131,21 @@ pub(crate) fn plan(
         }
         // The prepared payload holds unless the archive makes this version an edit or
         // a revision of something: then it is encoded again with those facts.
-        let payload = if change == source.change && revises == source.revises {
-            prepared.payload.clone()
+        let entry = if change == source.change && revises == source.revises {
+            let payload = prepared.payload.clone();
+            Entry::next_hashed(
+                head,
+                EntryKind::Item,
+                recorded_at.to_owned(),
+                payload,
+                prepared.payload_hash,
+            )
         } else {
             let mut item = source.clone();
             item.change = change;
             item.revises = revises;
-            item.payload()
+            Entry::next(head, EntryKind::Item, recorded_at.to_owned(), item.payload())
         };
-        let entry = Entry::next(head, EntryKind::Item, recorded_at.to_owned(), payload);
         let seq = entry.seq;
         head = Some((entry.seq, entry.hash));
         planned.entries.push(entry);
@@ -158,11 +171,11 @@ pub(crate) fn plan(
             findings: 0,
             words: prepared.words.clone(),
         };
-        if let Some(verdict) = &checked.verdict {
-            let (payload, record) = verdict_payload(seq, verdict);
+        if let (Some(verdict), Some(template)) = (&checked.verdict, &prepared.verdict) {
+            let payload = template.payload(seq);
             let entry = Entry::next(head, EntryKind::Verdict, recorded_at.to_owned(), payload);
             head = Some((entry.seq, entry.hash));
-            let findings = u32::try_from(record.findings).unwrap_or(u32::MAX);
+            let findings = u32::try_from(verdict.findings.len()).unwrap_or(u32::MAX);
             insert.action = Some(verdict.action.name());
             insert.findings = findings;
             let mut pairs: Vec<(&str, &str)> = verdict

@@ -108,11 +108,24 @@ impl Entry {
         recorded_at: String,
         payload: String,
     ) -> Entry {
+        let payload_hash = payload_hash(&payload);
+        Entry::next_hashed(prev, kind, recorded_at, payload, payload_hash)
+    }
+
+    /// [`Entry::next`] for a payload whose hash is known already (computed off the writer's
+    /// path); `payload_hash` must be [`payload_hash`] of `payload`.
+    pub fn next_hashed(
+        prev: Option<(u64, Hash)>,
+        kind: EntryKind,
+        recorded_at: String,
+        payload: String,
+        payload_hash: Hash,
+    ) -> Entry {
+        debug_assert_eq!(payload_hash, self::payload_hash(&payload));
         let (seq, prev) = match prev {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, GENESIS),
         };
-        let payload_hash = payload_hash(&payload);
         let hash = entry_hash(seq, kind, &recorded_at, &prev, &payload_hash);
         Entry { seq, kind, recorded_at, prev, payload_hash, hash, payload: Some(payload) }
     }

@@ -1,6 +1,8 @@
 //! What the archive records: an interaction ([`Item`]) and the verdict it was given
 //! ([`VerdictRecord`]), with their canonical payloads.
 
+use std::fmt::Write as _;
+
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -456,29 +458,6 @@ pub struct VerdictRecord {
 
 /// The canonical payload of a verdict entry, and its summary for indexing.
 pub fn verdict_payload(item: u64, verdict: &Verdict) -> (String, VerdictRecord) {
-    let findings: Vec<Value> = verdict
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "rule": f.rule.id,
-                "clause": f.rule.clause,
-                "category": f.rule.category,
-                "severity": f.rule.severity.name(),
-                "action": f.action().name(),
-                "start": f.start,
-                "end": f.end,
-                "match": f.matched,
-            })
-        })
-        .collect();
-    let value = json!({
-        "v": FORMAT_VERSION,
-        "item": item,
-        "policy": {"id": verdict.policy.id, "version": verdict.policy.version, "sha256": verdict.policy.hash},
-        "action": verdict.action.name(),
-        "findings": findings,
-    });
     let mut categories: Vec<String> =
         verdict.findings.iter().map(|f| f.rule.category.clone()).collect();
     categories.sort();
@@ -496,5 +475,59 @@ pub fn verdict_payload(item: u64, verdict: &Verdict) -> (String, VerdictRecord) 
         rules,
         findings: verdict.findings.len(),
     };
-    (canonical_json(&value), record)
+    (VerdictTemplate::new(verdict).payload(item), record)
+}
+
+/// A verdict's canonical payload with its item's entry number still to be written in.
+///
+/// Everything else in the payload is known once the item is checked, so an importer builds
+/// this on its own threads and the archive's single writer only writes the number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerdictTemplate {
+    /// `{"action":…,"findings":[…]`, the members that sort before `item`.
+    before: String,
+    /// `"policy":{…},"v":…}`, the members that sort after it.
+    after: String,
+}
+
+impl VerdictTemplate {
+    /// The template of a verdict's payload.
+    pub fn new(verdict: &Verdict) -> VerdictTemplate {
+        let findings: Vec<Value> = verdict
+            .findings
+            .iter()
+            .map(|f| {
+                json!({
+                    "rule": f.rule.id,
+                    "clause": f.rule.clause,
+                    "category": f.rule.category,
+                    "severity": f.rule.severity.name(),
+                    "action": f.action().name(),
+                    "start": f.start,
+                    "end": f.end,
+                    "match": f.matched,
+                })
+            })
+            .collect();
+        // Canonical JSON sorts members by key, and `action` < `findings` < `item` < `policy`
+        // < `v`: the two halves are canonical objects of their own, less one brace each.
+        let mut before =
+            canonical_json(&json!({"action": verdict.action.name(), "findings": findings}));
+        before.pop();
+        let after = canonical_json(&json!({
+            "policy": {"id": verdict.policy.id, "version": verdict.policy.version, "sha256": verdict.policy.hash},
+            "v": FORMAT_VERSION,
+        }));
+        VerdictTemplate { before, after: after[1..].to_owned() }
+    }
+
+    /// The payload of the verdict on the item archived as entry `item`.
+    pub fn payload(&self, item: u64) -> String {
+        let mut payload = String::with_capacity(self.before.len() + self.after.len() + 30);
+        payload.push_str(&self.before);
+        // `write!` into a String cannot fail.
+        let _ = write!(payload, ",\"item\":{item},");
+        payload.push_str(&self.after);
+        payload
+    }
 }

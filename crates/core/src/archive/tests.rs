@@ -1356,6 +1356,31 @@ fn a_clean_post_has_an_allow_verdict_payload() {
     assert!(record.categories.is_empty() && record.rules.is_empty());
 }
 
+#[test]
+fn a_verdict_template_fills_in_any_entry_number_canonically() {
+    let engine = default_engine();
+    let verdict = engine.check(
+        &Item::new(
+            "x",
+            "3",
+            r#"Damn, "item":0, email jane.doe@example.com ünïcödé"#,
+            ts("2026-03-01T08:00:00Z"),
+        )
+        .post(),
+    );
+    assert!(!verdict.findings.is_empty());
+    let template = VerdictTemplate::new(&verdict);
+    for item in [0, 1, 12_345, u64::MAX] {
+        let payload = template.payload(item);
+        // Canonical: parsing it strictly and writing it again gives the same bytes.
+        let value = parse_canonical(&payload).unwrap_or_else(|err| panic!("{payload}: {err}"));
+        assert_eq!(canonical_json(&value), payload);
+        assert_eq!(value["item"], json!(item));
+        assert_eq!(value["findings"].as_array().map(Vec::len), Some(verdict.findings.len()));
+        assert_eq!(verdict_payload(item, &verdict).0, payload);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Search queries
 // ---------------------------------------------------------------------------------------------
