@@ -62,12 +62,14 @@ pub async fn verify(
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
-    // A page's entries, then its item and audit trail rows (by the range of entry numbers the
-    // page holds), are read while the previous page is checked on other threads. In a chain
-    // with gaps the ranges disagree, but the gap itself is reported first.
-    let mut pending = read_page(store, 1).await;
+    // A page's item and audit trail rows (by the range of entry numbers the page holds) are
+    // read at the same time as the next page's entries, and both while the previous page is
+    // checked on other threads. In a chain with gaps the ranges disagree, but the gap itself is
+    // reported first.
+    let first = store.entries(1, MAX_PAGE).await?;
+    let mut pending = read_page(store, 1, first).await;
     loop {
-        let (entries, rows, actions) = pending?;
+        let ((entries, rows, actions), next_entries) = pending?;
         let Some(last) = entries.last() else { break };
         let next_from = last.seq + 1;
         let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
@@ -85,7 +87,7 @@ pub async fn verify(
             let own = prechecks(&entries, &rows, workers);
             (entries, own)
         });
-        pending = read_page(store, next_from).await;
+        pending = read_page(store, next_from, next_entries).await;
         let (entries, own) = checking.await.map_err(|err| {
             StoreError::new(
                 crate::ErrorKind::Database,
@@ -125,16 +127,26 @@ type Own = (Result<(), ChainError>, Result<(), VerifyError>);
 /// A page of entries with its item rows and the entry numbers of its audit trail rows.
 type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>);
 
-/// The entries numbered from `from` (at most [`MAX_PAGE`]), then their item rows and audit
-/// trail rows at the same time. The rows are read after the entries and only up to the last
-/// one: a row is committed with its entry, so every entry read has its rows visible, and the
-/// rows of entries appended meanwhile (the archive may be in use) wait for the next page.
-async fn read_page(store: &dyn Store, from: u64) -> Result<Page, StoreError> {
-    let entries = store.entries(from, MAX_PAGE).await?;
-    let Some(last) = entries.last() else { return Ok((entries, Vec::new(), Vec::new())) };
+/// A page: `entries` (read from `from` on), their item rows and audit trail rows, and the
+/// entries after them, the three read at the same time. The rows are read after the entries
+/// and only up to the last one: a row is committed with its entry, so every entry read has its
+/// rows visible, and the rows of entries appended meanwhile (the archive may be in use) wait
+/// for the next page.
+async fn read_page(
+    store: &dyn Store,
+    from: u64,
+    entries: Vec<Entry>,
+) -> Result<(Page, Vec<Entry>), StoreError> {
+    let Some(last) = entries.last() else {
+        return Ok(((entries, Vec::new(), Vec::new()), Vec::new()));
+    };
     let to = last.seq + 1;
-    let (rows, actions) = tokio::join!(store.item_rows(from, to), action_rows(store, from, to));
-    Ok((entries, rows?, actions?))
+    let (rows, actions, next) = tokio::join!(
+        store.item_rows(from, to),
+        action_rows(store, from, to),
+        store.entries(to, MAX_PAGE)
+    );
+    Ok(((entries, rows?, actions?), next?))
 }
 
 /// The entry numbers of the audit trail's rows with `from <= seq < to`, newest first. Reading
