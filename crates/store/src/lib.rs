@@ -34,7 +34,7 @@ pub use directory::{
 pub use error::{ErrorKind, StoreError};
 pub use keys::{KEY_FILE, load_or_create_key};
 pub use plan::Prepared;
-pub use scratch::create_scratch_database;
+pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
     AppendReport, Audience, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, Filters, HoldRecord,

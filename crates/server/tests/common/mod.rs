@@ -28,6 +28,40 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
     data_dir: Option<tempfile::TempDir>,
+    database: Option<ScratchDatabase>,
+}
+
+/// A test's own PostgreSQL database, dropped with this value, so that test runs leave none
+/// behind.
+pub struct ScratchDatabase {
+    admin: String,
+    url: String,
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        let (admin, url) = (self.admin.clone(), self.url.clone());
+        // Drop cannot wait on the test's runtime, so a runtime of its own does the work.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| err.to_string())?
+                .block_on(lifeguard_store::drop_scratch_database(&admin, &url))
+                .map_err(|err| err.to_string())
+        })
+        .join();
+        if let Ok(Err(err)) = dropped {
+            eprintln!("warning: the test database {} was not dropped: {err}", self.url);
+        }
+    }
+}
+
+/// What a test may still need once its server has stopped: the SQLite data directory or the
+/// PostgreSQL database, each removed when this is dropped.
+pub struct Leftovers {
+    pub data_dir: Option<tempfile::TempDir>,
+    pub database: Option<ScratchDatabase>,
 }
 
 /// Starts a server with the default configuration; `None` when the database is not available
@@ -38,10 +72,10 @@ pub async fn spawn(db: Db) -> Option<TestApp> {
 
 /// Starts a server with a configuration (its `listen` is ignored: port 0 is used).
 pub async fn spawn_with(db: Db, config: Config) -> Option<TestApp> {
-    let (location, dir) = match db {
+    let (location, dir, database) = match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().expect("temporary directory");
-            (Location::DataDir(dir.path().to_owned()), Some(dir))
+            (Location::DataDir(dir.path().to_owned()), Some(dir), None)
         }
         Db::Postgres => {
             let Ok(admin) = std::env::var("LIFEGUARD_TEST_DATABASE_URL") else {
@@ -53,7 +87,7 @@ pub async fn spawn_with(db: Db, config: Config) -> Option<TestApp> {
             let url = lifeguard_store::create_scratch_database(&admin, "lifeguard_server_test")
                 .await
                 .expect("scratch database");
-            (Location::Url(url), None)
+            (Location::Url(url.clone()), None, Some(ScratchDatabase { admin, url }))
         }
     };
     let store: Arc<dyn lifeguard_store::Store> =
@@ -76,6 +110,7 @@ pub async fn spawn_with(db: Db, config: Config) -> Option<TestApp> {
         stop: Some(stop),
         task: Some(task),
         data_dir: dir,
+        database,
     })
 }
 
@@ -86,15 +121,15 @@ impl TestApp {
     }
 
     /// Asks the server to shut down gracefully and waits until it has. Returns the data
-    /// directory, which is deleted when dropped, for tests that read the archive afterwards.
-    pub async fn shutdown(mut self) -> Option<tempfile::TempDir> {
+    /// directory or database, removed when dropped, for tests that read the archive afterwards.
+    pub async fn shutdown(mut self) -> Leftovers {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server ran");
         }
-        self.data_dir.take()
+        Leftovers { data_dir: self.data_dir.take(), database: self.database.take() }
     }
 }
 
