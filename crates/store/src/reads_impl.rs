@@ -1,5 +1,5 @@
-//! `Store::item` and `Store::stats`, written once: every statement but the item's own columns
-//! is the same on both databases, and the row decoders (`summary_from_row`,
+//! `Store::item`, `Store::stats` and the checkpoints, written once: every statement but the
+//! item's own columns is the same on both databases, and the row decoders (`summary_from_row`,
 //! `entry_from_row`) are each backend's. Like `directory_impl.rs`, one macro expanded in
 //! `sqlite.rs` and `postgres.rs` keeps the two from drifting apart.
 
@@ -125,3 +125,59 @@ macro_rules! impl_item_reads {
 }
 
 pub(crate) use impl_item_reads;
+
+/// Defines `write_checkpoint(store, checkpoint)` and `read_checkpoints(store)` for `$store`
+/// (with a `pool` field, and a `begin()` that takes the archive's write lock).
+macro_rules! impl_checkpoints {
+    ($store:ty) => {
+        async fn write_checkpoint(
+            store: &$store,
+            checkpoint: &Checkpoint,
+        ) -> Result<(), StoreError> {
+            let mut tx = store.begin().await?;
+            let hash: Option<Vec<u8>> =
+                sqlx::query_scalar("SELECT hash FROM entries WHERE seq = $1")
+                    .bind(to_i64(checkpoint.seq))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db("reading a checkpoint's entry"))?;
+            shared::check_checkpoint(checkpoint, hash.map(to_hash).transpose()?)?;
+            sqlx::query(
+                "INSERT INTO checkpoints (seq, head, signed_at, key_id, signature) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
+            )
+            .bind(to_i64(checkpoint.seq))
+            .bind(checkpoint.head.as_slice())
+            .bind(&checkpoint.signed_at)
+            .bind(&checkpoint.key_id)
+            .bind(checkpoint.signature.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("writing a checkpoint"))?;
+            tx.commit().await.map_err(db("committing a checkpoint"))?;
+            Ok(())
+        }
+
+        async fn read_checkpoints(store: &$store) -> Result<Vec<Checkpoint>, StoreError> {
+            let rows = sqlx::query(
+                "SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq",
+            )
+            .fetch_all(&store.pool)
+            .await
+            .map_err(db("reading checkpoints"))?;
+            rows.iter()
+                .map(|row| {
+                    shared::checkpoint(
+                        to_u64(row.get("seq")),
+                        row.get("head"),
+                        row.get("signed_at"),
+                        row.get("key_id"),
+                        row.get("signature"),
+                    )
+                })
+                .collect()
+        }
+    };
+}
+
+pub(crate) use impl_checkpoints;

@@ -408,6 +408,8 @@ crate::reads_impl::impl_item_reads!(
     nulls: ""
 );
 
+crate::reads_impl::impl_checkpoints!(SqliteStore);
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn append_prepared(
@@ -743,47 +745,11 @@ impl Store for SqliteStore {
     }
 
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let hash: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM entries WHERE seq = $1")
-            .bind(to_i64(checkpoint.seq))
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("reading a checkpoint's entry"))?;
-        shared::check_checkpoint(checkpoint, hash.map(to_hash).transpose()?)?;
-        sqlx::query(
-            "INSERT INTO checkpoints (seq, head, signed_at, key_id, signature) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (seq) DO NOTHING",
-        )
-        .bind(to_i64(checkpoint.seq))
-        .bind(checkpoint.head.as_slice())
-        .bind(&checkpoint.signed_at)
-        .bind(&checkpoint.key_id)
-        .bind(checkpoint.signature.as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(db("writing a checkpoint"))?;
-        tx.commit().await.map_err(db("committing a checkpoint"))?;
-        Ok(())
+        write_checkpoint(self, checkpoint).await
     }
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, head, signed_at, key_id, signature FROM checkpoints ORDER BY seq",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading checkpoints"))?;
-        rows.iter()
-            .map(|row| {
-                shared::checkpoint(
-                    to_u64(row.get("seq")),
-                    row.get("head"),
-                    row.get("signed_at"),
-                    row.get("key_id"),
-                    row.get("signature"),
-                )
-            })
-            .collect()
+        read_checkpoints(self).await
     }
 
     fn backend(&self) -> &'static str {
