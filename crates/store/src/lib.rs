@@ -5,6 +5,7 @@
 //! also extends the hash chain; the chain's rules, encodings and decisions come from
 //! `lifeguard_core::archive`, so both backends produce the same bytes and hashes.
 
+mod appends_impl;
 mod directory;
 mod directory_impl;
 mod error;

@@ -437,6 +437,11 @@ crate::reads_impl::impl_item_reads!(
 );
 
 crate::reads_impl::impl_checkpoints!(PostgresStore);
+crate::appends_impl::impl_appends!(
+    PostgresStore,
+    batch_guard: check_nul,
+    label_guard: check_label_nul
+);
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -445,16 +450,7 @@ impl Store for PostgresStore {
         batch: &[Prepared],
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        shared::check_batch(batch)?;
-        check_nul(batch)?;
-        let keys = plan::keys(batch);
-        let mut tx = self.begin().await?;
-        let head = head(&mut tx).await?;
-        let existing = existing(&mut tx, &keys).await?;
-        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
-        insert_planned(&mut tx, &planned).await?;
-        tx.commit().await.map_err(db("committing a batch"))?;
-        Ok(planned.report)
+        append_batch(self, batch, recorded_at).await
     }
 
     async fn append_audited(
@@ -482,26 +478,7 @@ impl Store for PostgresStore {
     }
 
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
-        shared::check_hold(hold)?;
-        check_label_nul("a hold's id", &hold.id)?;
-        let mut tx = self.begin().await?;
-        if active_hold(&mut tx, &hold.id).await?.is_some() {
-            return Err(StoreError::invalid(format!(
-                "a hold named `{}` is already in force",
-                hold.id
-            )));
-        }
-        let query_text = hold.scope.query.as_ref().map(shared::query_text);
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Hold,
-            &hold.id,
-            hold_payload(hold, query_text.as_deref()),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a hold"))?;
-        Ok(seq)
+        place_named_hold(self, hold, recorded_at).await
     }
 
     async fn release_hold(
@@ -565,19 +542,7 @@ impl Store for PostgresStore {
         by: &str,
         recorded_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        shared::check_retention(&rule.id, by)?;
-        check_label_nul("a retention rule's id", &rule.id)?;
-        let mut tx = self.begin().await?;
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Retention,
-            &rule.id,
-            retention_payload(&rule.id, Some(rule), by),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(seq)
+        set_retention_rule(self, rule, by, recorded_at).await
     }
 
     async fn remove_retention(
@@ -586,22 +551,7 @@ impl Store for PostgresStore {
         by: &str,
         recorded_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        shared::check_retention(id, by)?;
-        let mut tx = self.begin().await?;
-        let rules = retention_rules(&mut tx).await?;
-        if !rules.iter().any(|rule| rule.id == id) {
-            return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
-        }
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Retention,
-            id,
-            retention_payload(id, None, by),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(seq)
+        remove_retention_rule(self, id, by, recorded_at).await
     }
 
     async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {

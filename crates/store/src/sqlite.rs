@@ -409,6 +409,7 @@ crate::reads_impl::impl_item_reads!(
 );
 
 crate::reads_impl::impl_checkpoints!(SqliteStore);
+crate::appends_impl::impl_appends!(SqliteStore);
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -417,15 +418,7 @@ impl Store for SqliteStore {
         batch: &[Prepared],
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        shared::check_batch(batch)?;
-        let keys = plan::keys(batch);
-        let mut tx = self.begin().await?;
-        let head = head(&mut tx).await?;
-        let existing = existing(&mut tx, &keys).await?;
-        let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
-        insert_planned(&mut tx, &planned).await?;
-        tx.commit().await.map_err(db("committing a batch"))?;
-        Ok(planned.report)
+        append_batch(self, batch, recorded_at).await
     }
 
     async fn append_audited(
@@ -453,25 +446,7 @@ impl Store for SqliteStore {
     }
 
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
-        shared::check_hold(hold)?;
-        let mut tx = self.begin().await?;
-        if active_hold(&mut tx, &hold.id).await?.is_some() {
-            return Err(StoreError::invalid(format!(
-                "a hold named `{}` is already in force",
-                hold.id
-            )));
-        }
-        let query_text = hold.scope.query.as_ref().map(shared::query_text);
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Hold,
-            &hold.id,
-            hold_payload(hold, query_text.as_deref()),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a hold"))?;
-        Ok(seq)
+        place_named_hold(self, hold, recorded_at).await
     }
 
     async fn release_hold(
@@ -531,18 +506,7 @@ impl Store for SqliteStore {
         by: &str,
         recorded_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        shared::check_retention(&rule.id, by)?;
-        let mut tx = self.begin().await?;
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Retention,
-            &rule.id,
-            retention_payload(&rule.id, Some(rule), by),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(seq)
+        set_retention_rule(self, rule, by, recorded_at).await
     }
 
     async fn remove_retention(
@@ -551,22 +515,7 @@ impl Store for SqliteStore {
         by: &str,
         recorded_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        shared::check_retention(id, by)?;
-        let mut tx = self.begin().await?;
-        let rules = retention_rules(&mut tx).await?;
-        if !rules.iter().any(|rule| rule.id == id) {
-            return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
-        }
-        let seq = append_named(
-            &mut tx,
-            EntryKind::Retention,
-            id,
-            retention_payload(id, None, by),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a retention rule"))?;
-        Ok(seq)
+        remove_retention_rule(self, id, by, recorded_at).await
     }
 
     async fn retention_rules(&self) -> Result<Vec<RetentionRule>, StoreError> {

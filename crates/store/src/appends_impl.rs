@@ -1,0 +1,108 @@
+//! The appends both backends make the same way, written once: a batch of prepared items, a
+//! legal hold, and a retention rule set or removed. Each runs in one transaction under the
+//! archive's write lock (the backend's `begin()`), using the backend's own statements
+//! (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`, `retention_rules`).
+//! PostgreSQL passes guards that refuse text it cannot store; SQLite stores any text.
+
+/// Defines `append_batch`, `place_named_hold`, `set_retention_rule` and
+/// `remove_retention_rule` for `$store`, with optional guards run after the shared checks.
+macro_rules! impl_appends {
+    ($store:ty) => {
+        crate::appends_impl::impl_appends!($store, batch_guard: |_| Ok(()), label_guard: |_, _| Ok(()));
+    };
+    ($store:ty, batch_guard: $batch_guard:expr, label_guard: $label_guard:expr) => {
+        const BATCH_GUARD: fn(&[Prepared]) -> Result<(), StoreError> = $batch_guard;
+        const LABEL_GUARD: fn(&str, &str) -> Result<(), StoreError> = $label_guard;
+
+        async fn append_batch(
+            store: &$store,
+            batch: &[Prepared],
+            recorded_at: Timestamp,
+        ) -> Result<AppendReport, StoreError> {
+            shared::check_batch(batch)?;
+            BATCH_GUARD(batch)?;
+            let keys = plan::keys(batch);
+            let mut tx = store.begin().await?;
+            let head = head(&mut tx).await?;
+            let existing = existing(&mut tx, &keys).await?;
+            let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+            insert_planned(&mut tx, &planned).await?;
+            tx.commit().await.map_err(db("committing a batch"))?;
+            Ok(planned.report)
+        }
+
+        async fn place_named_hold(
+            store: &$store,
+            hold: &Hold,
+            recorded_at: Timestamp,
+        ) -> Result<u64, StoreError> {
+            shared::check_hold(hold)?;
+            LABEL_GUARD("a hold's id", &hold.id)?;
+            let mut tx = store.begin().await?;
+            if active_hold(&mut tx, &hold.id).await?.is_some() {
+                return Err(StoreError::invalid(format!(
+                    "a hold named `{}` is already in force",
+                    hold.id
+                )));
+            }
+            let query_text = hold.scope.query.as_ref().map(shared::query_text);
+            let seq = append_named(
+                &mut tx,
+                EntryKind::Hold,
+                &hold.id,
+                hold_payload(hold, query_text.as_deref()),
+                recorded_at,
+            )
+            .await?;
+            tx.commit().await.map_err(db("committing a hold"))?;
+            Ok(seq)
+        }
+
+        async fn set_retention_rule(
+            store: &$store,
+            rule: &RetentionRule,
+            by: &str,
+            recorded_at: Timestamp,
+        ) -> Result<u64, StoreError> {
+            shared::check_retention(&rule.id, by)?;
+            LABEL_GUARD("a retention rule's id", &rule.id)?;
+            let mut tx = store.begin().await?;
+            let seq = append_named(
+                &mut tx,
+                EntryKind::Retention,
+                &rule.id,
+                retention_payload(&rule.id, Some(rule), by),
+                recorded_at,
+            )
+            .await?;
+            tx.commit().await.map_err(db("committing a retention rule"))?;
+            Ok(seq)
+        }
+
+        async fn remove_retention_rule(
+            store: &$store,
+            id: &str,
+            by: &str,
+            recorded_at: Timestamp,
+        ) -> Result<u64, StoreError> {
+            shared::check_retention(id, by)?;
+            let mut tx = store.begin().await?;
+            let rules = retention_rules(&mut tx).await?;
+            if !rules.iter().any(|rule| rule.id == id) {
+                return Err(StoreError::invalid(format!("no retention rule named `{id}`")));
+            }
+            let seq = append_named(
+                &mut tx,
+                EntryKind::Retention,
+                id,
+                retention_payload(id, None, by),
+                recorded_at,
+            )
+            .await?;
+            tx.commit().await.map_err(db("committing a retention rule"))?;
+            Ok(seq)
+        }
+    };
+}
+
+pub(crate) use impl_appends;
