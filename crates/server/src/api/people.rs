@@ -95,10 +95,7 @@ pub(super) async fn create(
     principal.require(Permission::ManageDirectory)?;
     let Json(body) = Json::<NewPersonJson>::from_request(request, &state).await?;
     let role = parse_role(&body.role)?;
-    let password_hash = match body.password {
-        Some(password) => Some(hash(password).await?),
-        None => None,
-    };
+    let password_hash = hash_if_given(body.password).await?;
     let person = NewPerson {
         login: body.login,
         name: body.name,
@@ -218,10 +215,7 @@ pub(super) async fn update(
     let Json(body) = Json::<PersonPatchJson>::from_request(request, &state).await?;
     let person = state.store.person(id).await.map_err(store_error)?.ok_or_else(no_person)?;
     let role = body.role.as_deref().map(parse_role).transpose()?;
-    let password_hash = match body.password {
-        Some(password) => Some(hash(password).await?),
-        None => None,
-    };
+    let password_hash = hash_if_given(body.password).await?;
     let patch = PersonPatch {
         name: body.name,
         email: body.email,
@@ -277,13 +271,15 @@ fn parse_role(name: &str) -> ApiResult<Role> {
     name.parse::<Role>().map_err(|err| ApiError::bad_request(err.to_string()).field("role"))
 }
 
-/// The argon2id hash of a new password, made on the blocking pool (it is slow on purpose).
-async fn hash(password: String) -> ApiResult<String> {
+/// The argon2id hash of a new password if one is given, made on the blocking pool (it is slow
+/// on purpose).
+async fn hash_if_given(password: Option<String>) -> ApiResult<Option<String>> {
+    let Some(password) = password else { return Ok(None) };
     let invalid = |message: String| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field("password")
     };
     match auth::check_new_password(&password) {
-        Ok(()) => auth::hash_password_blocking(password).await,
+        Ok(()) => auth::hash_password_blocking(password).await.map(Some),
         Err(PasswordRefusal::TooShort(length)) => Err(invalid(format!(
             "`password` must be at least {MIN_PASSWORD_CHARS} characters, not {length}"
         ))),
