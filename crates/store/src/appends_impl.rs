@@ -2,25 +2,19 @@
 //! legal hold, and a retention rule set or removed. Each runs in one transaction under the
 //! archive's write lock (the backend's `begin()`), using the backend's own statements
 //! (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`, `retention_rules`).
-//! PostgreSQL passes guards that refuse text it cannot store; SQLite stores any text.
+//! The shared checks refuse text PostgreSQL cannot store (NUL) on both databases, so both
+//! accept the same input.
 
 /// Defines `append_batch`, `place_named_hold`, `set_retention_rule` and
-/// `remove_retention_rule` for `$store`, with optional guards run after the shared checks.
+/// `remove_retention_rule` for `$store`.
 macro_rules! impl_appends {
     ($store:ty) => {
-        crate::appends_impl::impl_appends!($store, batch_guard: |_| Ok(()), label_guard: |_, _| Ok(()));
-    };
-    ($store:ty, batch_guard: $batch_guard:expr, label_guard: $label_guard:expr) => {
-        const BATCH_GUARD: fn(&[Prepared]) -> Result<(), StoreError> = $batch_guard;
-        const LABEL_GUARD: fn(&str, &str) -> Result<(), StoreError> = $label_guard;
-
         async fn append_batch(
             store: &$store,
             batch: &[Prepared],
             recorded_at: Timestamp,
         ) -> Result<AppendReport, StoreError> {
             shared::check_batch(batch)?;
-            BATCH_GUARD(batch)?;
             let keys = plan::keys(batch);
             let mut tx = store.begin().await?;
             let head = head(&mut tx).await?;
@@ -37,7 +31,6 @@ macro_rules! impl_appends {
             recorded_at: Timestamp,
         ) -> Result<u64, StoreError> {
             shared::check_hold(hold)?;
-            LABEL_GUARD("a hold's id", &hold.id)?;
             let mut tx = store.begin().await?;
             if active_hold(&mut tx, &hold.id).await?.is_some() {
                 return Err(StoreError::invalid(format!(
@@ -65,7 +58,6 @@ macro_rules! impl_appends {
             recorded_at: Timestamp,
         ) -> Result<u64, StoreError> {
             shared::check_retention(&rule.id, by)?;
-            LABEL_GUARD("a retention rule's id", &rule.id)?;
             let mut tx = store.begin().await?;
             let seq = append_named(
                 &mut tx,

@@ -235,45 +235,6 @@ pub(crate) async fn append_entry(
     Ok(entry)
 }
 
-/// PostgreSQL text cannot hold U+0000, which SQLite stores: refuses, naming the field, what
-/// would otherwise fail as an encoding error deep inside the batch.
-fn check_nul(batch: &[Prepared]) -> Result<(), StoreError> {
-    for (i, prepared) in batch.iter().enumerate() {
-        let item = prepared.item();
-        let fields = [
-            ("platform", &item.platform),
-            ("account", &item.account),
-            ("external_id", &item.external_id),
-            ("author", &item.author),
-        ];
-        let findings = prepared
-            .verdict()
-            .into_iter()
-            .flat_map(|verdict| &verdict.findings)
-            .flat_map(|finding| {
-                [("finding rule", &finding.rule.id), ("finding category", &finding.rule.category)]
-            });
-        if let Some((field, _)) =
-            fields.into_iter().chain(findings).find(|(_, value)| value.contains('\0'))
-        {
-            return Err(StoreError::invalid(format!(
-                "item {} of the batch: field `{field}` contains a NUL character, which PostgreSQL cannot store",
-                i + 1
-            )));
-        }
-    }
-    Ok(())
-}
-
-fn check_label_nul(what: &str, value: &str) -> Result<(), StoreError> {
-    if value.contains('\0') {
-        return Err(StoreError::invalid(format!(
-            "{what} contains a NUL character, which PostgreSQL cannot store"
-        )));
-    }
-    Ok(())
-}
-
 /// PostgreSQL's limits on a `tsvector`: longest lexeme in bytes, highest position, positions
 /// kept per lexeme, and bytes of lexemes and positions (1 MiB less one; kept well under).
 const MAX_LEXEME: usize = 2_046;
@@ -437,11 +398,7 @@ crate::reads_impl::impl_item_reads!(
 );
 
 crate::reads_impl::impl_checkpoints!(PostgresStore);
-crate::appends_impl::impl_appends!(
-    PostgresStore,
-    batch_guard: check_nul,
-    label_guard: check_label_nul
-);
+crate::appends_impl::impl_appends!(PostgresStore);
 
 #[async_trait]
 impl Store for PostgresStore {
@@ -460,7 +417,6 @@ impl Store for PostgresStore {
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(&batch)?;
-        check_nul(&batch)?;
         shared::check_audit(audit)?;
         let keys = plan::keys(&batch);
         let mut tx = self.begin().await?;
@@ -764,8 +720,6 @@ impl Store for PostgresStore {
     }
 
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        check_label_nul("a checkpoint's key id", &checkpoint.key_id)?;
-        check_label_nul("a checkpoint's time", &checkpoint.signed_at)?;
         write_checkpoint(self, checkpoint).await
     }
 

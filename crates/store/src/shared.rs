@@ -88,6 +88,10 @@ fn check_label(what: &str, value: &str) -> Result<(), StoreError> {
     if value.len() > MAX_LABEL {
         return Err(StoreError::invalid(format!("{what} is longer than {MAX_LABEL} bytes")));
     }
+    // PostgreSQL text cannot hold NUL; refused on both databases so they accept the same labels.
+    if value.contains('\0') {
+        return Err(StoreError::invalid(format!("{what} must not contain a NUL character")));
+    }
     Ok(())
 }
 
@@ -321,6 +325,8 @@ pub(crate) fn check_checkpoint(
     checkpoint: &Checkpoint,
     hash: Option<Hash>,
 ) -> Result<(), StoreError> {
+    check_label("a checkpoint's key id", &checkpoint.key_id)?;
+    check_label("a checkpoint's time", &checkpoint.signed_at)?;
     match hash {
         None => Err(StoreError::invalid(format!(
             "checkpoint names entry {}, which does not exist",

@@ -41,6 +41,7 @@ contract!(
     common_words_page_exactly_across_blocks,
     search_rejects_bad_limits,
     bad_items_are_rejected_whole,
+    nul_characters_are_refused_alike,
     verify_accepts_an_untouched_archive,
     checkpoints_must_match_the_chain,
     database_refuses_changes,

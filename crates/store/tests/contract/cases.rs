@@ -254,6 +254,54 @@ pub(crate) async fn bad_items_are_rejected_whole(b: &Backend) {
     assert!(store.append(&too_many, time("2024-01-02T00:00:00Z")).await.is_err());
 }
 
+/// PostgreSQL text cannot hold NUL; both databases refuse it in the same places, before
+/// anything is written, so an archive can move between them.
+pub(crate) async fn nul_characters_are_refused_alike(b: &Backend) {
+    let store = b.store.as_ref();
+    append(store, demo()).await;
+
+    let mut bad = item("x", "9", "fine", "2024-01-01T00:00:00Z");
+    bad.author = "da\0na".into();
+    let err = store.append(&[checked(bad)], time("2024-01-02T00:00:00Z")).await.expect_err("NUL");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert!(err.to_string().contains("field `author`"), "{err}");
+    // The text is kept inside the entry's JSON payload, where NUL is escaped, so it is fine.
+    let nul_text = item("x", "10", "before\0after", "2024-01-01T00:00:00Z");
+    store.append(&[checked(nul_text)], time("2024-01-02T00:00:00Z")).await.expect("NUL in text");
+    let head = store.head().await.expect("head");
+    assert!(head.is_some());
+
+    let hold = |id: &str, reason: &str| Hold {
+        id: id.into(),
+        reason: reason.into(),
+        owner: "legal@acme".into(),
+        scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
+    };
+    for (bad, what) in
+        [(hold("matter\0-7", "Matter 7"), "id"), (hold("matter-7", "Mat\0ter"), "reason")]
+    {
+        let err = store.place_hold(&bad, time("2024-01-06T00:00:00Z")).await.expect_err(what);
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{what}");
+        assert!(err.to_string().contains("NUL"), "{what}: {err}");
+    }
+    let mut rule = six_years();
+    rule.id = "six\0years".into();
+    let err = store.set_retention(&rule, "records@acme", time("2024-01-05T00:00:00Z")).await;
+    assert_eq!(err.expect_err("rule id").kind(), ErrorKind::Invalid);
+    let err = store.set_retention(&six_years(), "rec\0ords", time("2024-01-05T00:00:00Z")).await;
+    assert_eq!(err.expect_err("who").kind(), ErrorKind::Invalid);
+
+    let (seq, hash) = head.expect("a chain");
+    let mut checkpoint = key().checkpoint(seq, hash, "2024-01-03T00:00:00.000000Z".into());
+    checkpoint.key_id.push('\0');
+    assert_eq!(
+        store.add_checkpoint(&checkpoint).await.expect_err("key id").kind(),
+        ErrorKind::Invalid
+    );
+    assert_eq!(store.head().await.expect("head"), head, "nothing was written");
+    assert!(store.checkpoints().await.expect("checkpoints").is_empty());
+}
+
 pub(crate) async fn verify_accepts_an_untouched_archive(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
