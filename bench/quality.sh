@@ -30,23 +30,9 @@ if [[ ! -f "$corpus" ]]; then
     exit 2
 fi
 
-venv="target/bench-venv"
-python="${PYTHON:-python3.11}"
-if [[ ! -x "$venv/bin/python" ]]; then
-    echo "quality.sh: creating $venv" >&2
-    "$python" -m venv "$venv"
-fi
-# Pinned so that runs stay comparable over time. alt-profanity-check ships a pickled
-# scikit-learn model, so each release pins the scikit-learn and joblib it was saved with:
-# 1.9.1 requires Python >= 3.11 (this machine's python3.11) and pins scikit-learn==1.9.1 and
-# joblib==1.6.0, which have Python 3.11 wheels. A newer alt-profanity-check may need a newer
-# Python; bump both together.
-if ! "$venv/bin/python" -c 'import better_profanity, profanity_check' 2>/dev/null; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        'better-profanity==0.7.0' 'alt-profanity-check==1.9.1'
-fi
-# Fail here, not halfway through the run, if the model does not load.
-"$venv/bin/python" -c 'from profanity_check import predict; assert list(predict(["hello"])) == [0]'
+PEER_PYTHON="${PYTHON:-python3.11}"
+# shellcheck source=bench/venv.sh
+source bench/venv.sh
 
 cargo build --release -p lifeguard --quiet
 

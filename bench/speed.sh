@@ -10,6 +10,11 @@
 #     over the same posts lowercased, one per line (ripgrep's fastest path for this job;
 #     it searches one file with one thread, so it has no all-cores row)
 #   * ripgrep on an empty file, the time it takes to build its matcher for the 10,000 words
+#   * alt-profanity-check, one core: `profanity_check.predict` over the first SPEED_PEER_POSTS
+#     texts, pinned to core 0 with its BLAS pools at one thread, prediction alone timed
+#     (bench/peer_speed.py). With ripgrep it shows how fast this machine is against the
+#     reference figures the speed target was set beside (ripgrep 2.6 million posts/s and
+#     alt-profanity-check 83,000 on one core): the report scales the 500,000 target by both
 #   * policy compile: `lifeguard policy lint` (read + parse + compile, no posts) of the bench
 #     policy and of the default policy, and `lifeguard check` of a one-line input with the bench
 #     policy (once with a post holding a phone number, to show that the phone metadata, loaded
@@ -41,8 +46,10 @@
 #   SPEED_RUNS         runs of each measurement (default 3; the median is reported)
 #   PYTHON             python interpreter (default python3)
 #   SPEED_PREPARE_ONLY if set, build the binary and the inputs, then stop (bench/profile.sh)
+#   SPEED_PEER_POSTS   posts for alt-profanity-check (default 100000; 0 skips it)
 # Self-installing: ripgrep, GNU time and taskset are installed with apt-get when missing
-# (ripgrep falls back to `cargo install ripgrep --locked`).
+# (ripgrep falls back to `cargo install ripgrep --locked`); alt-profanity-check goes into the
+# venv of bench/venv.sh (python3.11 from PyPI, as for bench/quality.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,6 +58,7 @@ cd "$root"
 corpus_dir="${LIFEGUARD_CORPUS:-../shared/corpus}"
 posts_count="${SPEED_POSTS:-1000000}"
 runs="${SPEED_RUNS:-3}"
+peer_posts="${SPEED_PEER_POSTS:-100000}"
 python="${PYTHON:-python3}"
 out="target/bench"
 lifeguard="$out/lifeguard"
@@ -66,6 +74,7 @@ if ! compgen -G "$corpus_dir/*.jsonl" >/dev/null; then
 fi
 [[ "$posts_count" =~ ^[1-9][0-9]*$ ]] || die "SPEED_POSTS must be a positive number"
 [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "SPEED_RUNS must be a positive number"
+[[ "$peer_posts" =~ ^[0-9]+$ ]] || die "SPEED_PEER_POSTS must be a number"
 command -v "$python" >/dev/null || die "$python not found (set PYTHON)"
 if [[ -z "${EPOCHREALTIME:-}" ]]; then
     die "bash 5 or newer is needed (EPOCHREALTIME)"
@@ -101,6 +110,13 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 if ! command -v taskset >/dev/null; then
     apt_install util-linux || die "could not install taskset (util-linux)"
+fi
+
+if [[ $peer_posts -gt 0 ]]; then
+    say "checking the venv of alt-profanity-check"
+    # shellcheck source=bench/venv.sh
+    source bench/venv.sh
+    (( peer_posts <= posts_count )) || peer_posts=$posts_count
 fi
 
 say "building lifeguard (release)"
@@ -224,6 +240,16 @@ rg_lines=$(rg -c -s -F -w --no-unicode -f "$out/lexicon.txt" "$out/posts.txt" ||
 : >"$scratch/empty.txt"
 measure rg-empty "0 1" taskset -c 0 rg -c -s -F -w --no-unicode -f "$out/lexicon.txt" "$scratch/empty.txt"
 
+if [[ $peer_posts -gt 0 ]]; then
+    say "alt-profanity-check, $peer_posts posts on core 0 ($runs runs)"
+    : >"$scratch/apc.rate"
+    for ((i = 1; i <= runs; i++)); do
+        OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+            taskset -c 0 "$venv/bin/python" bench/peer_speed.py "$out/posts.jsonl" "$peer_posts" |
+            awk '{ print $3 }' >>"$scratch/apc.rate"
+    done
+fi
+
 say "policy compile ($runs runs each)"
 measure lint-bench "0" "$lifeguard" policy lint "$out/policy"
 measure lint-default "0" "$lifeguard" policy lint "$out/policy-default"
@@ -275,6 +301,25 @@ scaling() {
         a="$(per_second "$1")" b="$(per_second "$2")" n="$cores"
 }
 
+# peers: this machine against the reference figures the speed target was set beside, and the
+# 500,000 posts/s target scaled by each peer's ratio.
+peers() {
+    local rg_rate apc_rate
+    rg_rate=$(calc 'p / (w - e)' p="$posts_count" w="$(wall_of rg-1)" e="$(wall_of rg-empty)")
+    echo "| peer on one core | reference posts/s | here, posts/s | here / reference | 500,000 scaled | lifeguard here / scaled target |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    peer_row "ripgrep, same lexicon, lowercased text (searching, build excluded)" 2600000 "$rg_rate"
+    if [[ -s "$scratch/apc.rate" ]]; then
+        apc_rate=$(median "$scratch/apc.rate")
+        peer_row "alt-profanity-check \`predict\`, $(group "$peer_posts") posts" 83000 "$apc_rate"
+    fi
+}
+peer_row() {
+    local label=$1 reference=$2 here=$3
+    echo "| $label | $(group "$reference") | $(group "$here") | $(calc 'sprintf("%.2f", h / r)' h="$here" r="$reference") |" \
+        "$(group "$(calc '500000 * h / r' h="$here" r="$reference")") | $(calc 'sprintf("%.2f", o / (500000 * h / r))' o="$one_bench" h="$here" r="$reference") |"
+}
+
 cpu=$(grep -m 1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain 2>/dev/null | head -n 1) ]]; then
@@ -313,6 +358,8 @@ $(row "rg -c -s -F -w --no-unicode -f lexicon.txt, core 0" rg-1 "$txt_bytes")
 | \`lifeguard policy lint\`, default + 10k lexicon | $(ms_of lint-bench) | $(rss_mib lint-bench) |
 | \`lifeguard check --jsonl\` of one post, default + 10k lexicon | $(ms_of check-one) | $(rss_mib check-one) |
 | the same, the post holding a phone number (its metadata is loaded when the engine is built, so this costs nothing extra) | $(ms_of check-phone) | $(rss_mib check-phone) |
+
+$(peers)
 
 Targets: ≥ 500,000 posts/s on one core end to end: $(met 'a >= 500000' a="$one_bench") ($(group "$one_bench") posts/s); near-linear scaling: $(scaling lg-bench-1 lg-bench-n); policy compile < 200 ms: $(met 'w < 0.2' w="$(wall_of lint-bench)") ($(ms_of lint-bench) ms, lint of the bench policy); < 100 MB resident: $(met 'r * 1024 < 100e6' r="$(median "$scratch/lint-bench.rss")") ($(rss_mib lint-bench) MiB).
 EOF
