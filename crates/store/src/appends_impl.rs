@@ -1,11 +1,11 @@
 //! The appends both backends make the same way, written once: a batch of prepared items, a
-//! legal hold, and a retention rule set or removed. Each runs in one transaction under the
-//! archive's write lock (the backend's `begin()`), using the backend's own statements
+//! legal hold placed or released, and a retention rule set or removed. Each runs in one
+//! transaction under the archive's write lock (the backend's `begin()`), using the backend's own statements
 //! (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`, `retention_rules`).
 //! The shared checks refuse text PostgreSQL cannot store (NUL) on both databases, so both
 //! accept the same input.
 
-/// Defines `append_batch`, `place_named_hold`, `set_retention_rule` and
+/// Defines `append_batch`, `place_named_hold`, `release_named_hold`, `set_retention_rule` and
 /// `remove_retention_rule` for `$store`.
 macro_rules! impl_appends {
     ($store:ty) => {
@@ -48,6 +48,35 @@ macro_rules! impl_appends {
             )
             .await?;
             tx.commit().await.map_err(db("committing a hold"))?;
+            Ok(seq)
+        }
+
+        async fn release_named_hold(
+            store: &$store,
+            id: &str,
+            reason: &str,
+            by: &str,
+            recorded_at: Timestamp,
+        ) -> Result<u64, StoreError> {
+            shared::check_release(reason, by)?;
+            let missing = || StoreError::invalid(format!("no hold named `{id}` is in force"));
+            // No hold id holds NUL (placing one refuses it), and PostgreSQL cannot compare it.
+            if id.contains('\0') {
+                return Err(missing());
+            }
+            let mut tx = store.begin().await?;
+            if active_hold(&mut tx, id).await?.is_none() {
+                return Err(missing());
+            }
+            let seq = append_named(
+                &mut tx,
+                EntryKind::HoldRelease,
+                id,
+                hold_release_payload(id, reason, by),
+                recorded_at,
+            )
+            .await?;
+            tx.commit().await.map_err(db("committing a hold release"))?;
             Ok(seq)
         }
 

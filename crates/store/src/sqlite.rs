@@ -456,21 +456,7 @@ impl Store for SqliteStore {
         by: &str,
         recorded_at: Timestamp,
     ) -> Result<u64, StoreError> {
-        shared::check_release(reason, by)?;
-        let mut tx = self.begin().await?;
-        if active_hold(&mut tx, id).await?.is_none() {
-            return Err(StoreError::invalid(format!("no hold named `{id}` is in force")));
-        }
-        let seq = append_named(
-            &mut tx,
-            EntryKind::HoldRelease,
-            id,
-            hold_release_payload(id, reason, by),
-            recorded_at,
-        )
-        .await?;
-        tx.commit().await.map_err(db("committing a hold release"))?;
-        Ok(seq)
+        release_named_hold(self, id, reason, by, recorded_at).await
     }
 
     async fn holds(&self) -> Result<Vec<HoldRecord>, StoreError> {

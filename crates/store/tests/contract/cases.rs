@@ -284,6 +284,8 @@ pub(crate) async fn nul_characters_are_refused_alike(b: &Backend) {
         assert_eq!(err.kind(), ErrorKind::Invalid, "{what}");
         assert!(err.to_string().contains("NUL"), "{what}: {err}");
     }
+    let err = store.release_hold("matter\0-7", "done", "legal", time("2024-01-06T00:00:00Z")).await;
+    assert_eq!(err.expect_err("no such hold").kind(), ErrorKind::Invalid);
     let mut rule = six_years();
     rule.id = "six\0years".into();
     let err = store.set_retention(&rule, "records@acme", time("2024-01-05T00:00:00Z")).await;
