@@ -1,7 +1,8 @@
 //! The appends both backends make the same way, written once: a batch of prepared items, a
 //! legal hold placed or released, and a retention rule set or removed. Each runs in one
-//! transaction under the archive's write lock (the backend's `begin()`), using the backend's own statements
-//! (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`, `retention_rules`).
+//! transaction under the archive's write lock (the backend's `begin()`), using the backend's
+//! own statements (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`,
+//! `retention_rules`).
 //! The shared checks refuse text PostgreSQL cannot store (NUL) on both databases, so both
 //! accept the same input.
 
