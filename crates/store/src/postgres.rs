@@ -7,7 +7,6 @@
 //! which disagrees with `archive::tokens` on some scripts, never decides what a word is.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::str::FromStr as _;
 
 use async_trait::async_trait;
@@ -16,7 +15,11 @@ use lifeguard_core::archive::{
     AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload,
     format_time, hold_payload, hold_release_payload, retention_payload,
 };
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgConnectOptions, PgHasArrayType, PgPoolOptions, PgRow, PgTypeInfo,
+};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row as _, Transaction};
 
 use crate::Store;
@@ -157,7 +160,7 @@ async fn insert_planned(conn: &mut PgConnection, planned: &Planned) -> Result<()
         .execute(&mut *conn)
         .await
         .map_err(db("writing items"))?;
-        sqlx::query("INSERT INTO items_search (seq, tsv) SELECT s, t::tsvector FROM UNNEST($1::bigint[], $2::text[]) AS u(s, t)")
+        sqlx::query("INSERT INTO items_search (seq, tsv) SELECT * FROM UNNEST($1::bigint[], $2::tsvector[])")
             .bind(items.iter().map(|i| to_i64(i.seq)).collect::<Vec<_>>())
             .bind(items.iter().map(|i| tsvector(&i.words)).collect::<Vec<_>>())
             .execute(&mut *conn)
@@ -242,23 +245,31 @@ const MAX_POSITION: usize = 16_383;
 const MAX_POSITIONS: usize = 256;
 const MAX_TSVECTOR: usize = 1_000_000;
 
-/// The `tsvector` literal for an item's words (as `archive::tokens` wrote them, separated by
-/// spaces): each distinct word once, with its positions for phrase matching.
+/// An item's words (as `archive::tokens` wrote them, separated by spaces) as a `tsvector`:
+/// each distinct word once, with its positions for phrase matching.
 ///
-/// The literal is cast, not parsed by `to_tsvector`, so the index holds exactly the core's
-/// words. PostgreSQL's limits still apply and are met here rather than failing the batch:
-/// words longer than 2,046 bytes are not indexed, positions past 16,383 count as 16,383, a
-/// word keeps its first 256 positions, and an enormous text stops adding new words once the
-/// vector nears 1 MiB. Only phrase searches deep inside very long texts notice.
-fn tsvector(words: &str) -> String {
+/// It is built here, not by `to_tsvector`, so the index holds exactly the core's words, and
+/// sent in PostgreSQL's binary format, which the server reads without parsing a literal.
+/// PostgreSQL's limits still apply and are met here rather than failing the batch: words
+/// longer than 2,046 bytes are not indexed, positions past 16,383 count as 16,383, a word keeps
+/// its first 256 positions, and an enormous text stops adding new words once the vector nears
+/// 1 MiB. Only phrase searches deep inside very long texts notice.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TsVector<'a> {
+    /// The distinct words in byte order (PostgreSQL's own), each with its positions, rising.
+    lexemes: Vec<(&'a str, Vec<u16>)>,
+}
+
+fn tsvector(words: &str) -> TsVector<'_> {
     let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut lexemes: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut lexemes: Vec<(&str, Vec<u16>)> = Vec::new();
     let mut size = 0;
     for (i, word) in words.split(' ').filter(|w| !w.is_empty()).enumerate() {
-        if word.len() > MAX_LEXEME {
+        // The binary format ends a word at NUL; the core's words never hold one.
+        if word.len() > MAX_LEXEME || word.contains('\0') {
             continue;
         }
-        let position = (i + 1).min(MAX_POSITION);
+        let position = u16::try_from((i + 1).min(MAX_POSITION)).unwrap_or(u16::MAX);
         match index.get(word) {
             Some(&at) => {
                 let positions = &mut lexemes[at].1;
@@ -282,27 +293,65 @@ fn tsvector(words: &str) -> String {
             }
         }
     }
-    let mut literal = String::with_capacity(words.len() + 8 * lexemes.len());
-    for (n, (word, positions)) in lexemes.iter().enumerate() {
-        if n > 0 {
-            literal.push(' ');
-        }
-        literal.push('\'');
-        for c in word.chars() {
-            if c == '\'' || c == '\\' {
-                literal.push(c);
-            }
-            literal.push(c);
-        }
-        literal.push_str("':");
-        for (p, position) in positions.iter().enumerate() {
-            if p > 0 {
-                literal.push(',');
-            }
-            let _ = write!(literal, "{position}");
-        }
+    // Sent sorted, the server has nothing to sort.
+    lexemes.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    TsVector { lexemes }
+}
+
+impl sqlx::Type<Postgres> for TsVector<'_> {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_name("tsvector")
     }
-    literal
+}
+
+impl PgHasArrayType for TsVector<'_> {
+    fn array_type_info() -> PgTypeInfo {
+        PgTypeInfo::with_name("_tsvector")
+    }
+}
+
+/// The binary form `tsvectorrecv` reads: the number of words, then each word's bytes ended by
+/// NUL, its number of positions and the positions (weight bits left at zero), big-endian.
+impl sqlx::Encode<'_, Postgres> for TsVector<'_> {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        buf.extend_from_slice(&i32::try_from(self.lexemes.len())?.to_be_bytes());
+        for (word, positions) in &self.lexemes {
+            buf.extend_from_slice(word.as_bytes());
+            buf.push(0);
+            buf.extend_from_slice(&u16::try_from(positions.len())?.to_be_bytes());
+            for position in positions {
+                buf.extend_from_slice(&position.to_be_bytes());
+            }
+        }
+        Ok(IsNull::No)
+    }
+}
+
+/// The text form, as PostgreSQL prints a `tsvector`, to compare with it in tests.
+#[cfg(test)]
+impl std::fmt::Display for TsVector<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, (word, positions)) in self.lexemes.iter().enumerate() {
+            if n > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str("'")?;
+            for c in word.chars() {
+                if c == '\'' || c == '\\' {
+                    write!(f, "{c}")?;
+                }
+                write!(f, "{c}")?;
+            }
+            f.write_str("':")?;
+            for (p, position) in positions.iter().enumerate() {
+                if p > 0 {
+                    f.write_str(",")?;
+                }
+                write!(f, "{position}")?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The item columns of a summary, with the text: taken from the JSON payload by the database,
@@ -730,15 +779,19 @@ mod tests {
 
     #[test]
     fn tsvector_keeps_the_core_words_and_positions() {
-        assert_eq!(tsvector(""), "");
-        assert_eq!(tsvector("the cat saw the dog"), "'the':1,4 'cat':2 'saw':3 'dog':5");
+        assert_eq!(tsvector("").to_string(), "");
         assert_eq!(
-            tsvector("it's a\\b"),
-            "'it''s':1 'a\\\\b':2",
-            "quotes and backslashes are escaped"
+            tsvector("the cat saw the dog").to_string(),
+            "'cat':2 'dog':5 'saw':3 'the':1,4",
+            "words in byte order, each with its positions"
         );
         assert_eq!(
-            tsvector("፲ 中文"),
+            tsvector("it's a\\b").to_string(),
+            "'a\\\\b':2 'it''s':1",
+            "quotes and backslashes are escaped in the text form"
+        );
+        assert_eq!(
+            tsvector("፲ 中文").to_string(),
             "'፲':1 '中文':2",
             "words PostgreSQL's parser would drop are kept"
         );
@@ -748,14 +801,14 @@ mod tests {
     fn tsvector_stays_within_postgres_limits() {
         let long = "x".repeat(MAX_LEXEME + 1);
         assert_eq!(
-            tsvector(&format!("a {long} b")),
+            tsvector(&format!("a {long} b")).to_string(),
             "'a':1 'b':3",
             "an overlong word is skipped, not renumbered"
         );
         let repeated = vec!["w"; 20_000].join(" ");
-        let literal = tsvector(&repeated);
+        let vector = tsvector(&repeated);
         assert_eq!(
-            literal.matches(',').count() + 1,
+            vector.lexemes[0].1.len(),
             MAX_POSITIONS,
             "a word keeps its first 256 positions"
         );
@@ -763,15 +816,57 @@ mod tests {
         late.push("end");
         late.push("end");
         assert!(
-            tsvector(&late.join(" ")).ends_with("'end':16383"),
+            tsvector(&late.join(" ")).to_string().starts_with("'end':16383 "),
             "late positions clamp and merge"
         );
         // A text of distinct words larger than a tsvector can hold keeps its first words.
         let many: Vec<String> = (0..200_000).map(|i| format!("w{i:06}")).collect();
-        let literal = tsvector(&many.join(" "));
-        assert!(literal.starts_with("'w000000':1 'w000001':2"));
-        let kept = literal.matches('\'').count() / 2;
+        let many = many.join(" ");
+        let vector = tsvector(&many);
+        assert!(vector.to_string().starts_with("'w000000':1 'w000001':2"));
+        let kept = vector.lexemes.len();
         assert!(kept > 80_000 && kept < 200_000, "{kept}");
+        assert!(vector.lexemes.iter().all(|(word, _)| *word < "w200000"));
+    }
+
+    /// PostgreSQL reads the binary form into the vector the text form describes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tsvector_binary_form_is_what_postgres_reads() {
+        with_database(|options| async move {
+            let mut conn = PgConnection::connect_with(&options).await.expect("connect");
+            let many: Vec<String> = (0..200_000).map(|i| format!("w{i:06}")).collect();
+            let mut late = vec!["w"; MAX_POSITION + 10];
+            late.extend(["end", "end"]);
+            let texts = [
+                String::new(),
+                "the cat saw the dog".to_owned(),
+                "it's a\\b ፲ 中文 café zürich".to_owned(),
+                "zebra apple mango apple zebra zebra".to_owned(),
+                vec!["w"; 20_000].join(" "),
+                late.join(" "),
+                many.join(" "),
+            ];
+            let vectors: Vec<TsVector<'_>> = texts.iter().map(|t| tsvector(t)).collect();
+            let printed: Vec<String> =
+                sqlx::query_scalar("SELECT v::text FROM UNNEST($1::tsvector[]) AS u(v)")
+                    .bind(&vectors)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("PostgreSQL reads the vectors");
+            assert_eq!(printed.len(), vectors.len());
+            for ((text, vector), printed) in texts.iter().zip(&vectors).zip(&printed) {
+                assert!(*printed == vector.to_string(), "{}", &text[..text.len().min(40)]);
+            }
+            let matched: bool =
+                sqlx::query_scalar("SELECT $1::tsvector @@ to_tsquery('simple', 'saw <-> the')")
+                    .bind(tsvector("the cat saw the dog"))
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("a phrase query");
+            assert!(matched, "positions reach the server");
+            conn.close().await.expect("close");
+        })
+        .await;
     }
 
     fn engine() -> &'static Engine {
