@@ -254,7 +254,7 @@ const MAX_TSVECTOR: usize = 1_000_000;
 /// longer than 2,046 bytes are not indexed, positions past 16,383 count as 16,383, a word keeps
 /// its first 256 positions, and an enormous text stops adding new words once the vector nears
 /// 1 MiB. Only phrase searches deep inside very long texts notice.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug)]
 struct TsVector<'a> {
     /// The distinct words in byte order (PostgreSQL's own), each with its positions, rising.
     lexemes: Vec<(&'a str, Vec<u16>)>,
