@@ -769,7 +769,7 @@ mod tests {
     use std::sync::{Arc, OnceLock};
     use std::time::Instant;
 
-    use lifeguard_core::archive::{Item, Query, SigningKey, hex};
+    use lifeguard_core::archive::{Item, Query, SigningKey};
     use lifeguard_core::policy::{MemoryFiles, load};
     use lifeguard_core::{Engine, default_policy};
     use sqlx::{Connection as _, Executor as _};
@@ -902,34 +902,12 @@ mod tests {
             eprintln!("skipped: LIFEGUARD_TEST_DATABASE_URL not set");
             return;
         };
-        let admin = PgConnectOptions::from_str(&admin)
-            .expect("LIFEGUARD_TEST_DATABASE_URL is a PostgreSQL URL");
-        let mut random = [0u8; 8];
-        getrandom::fill(&mut random).expect("randomness");
-        let name = format!("lifeguard_test_{}", hex(&random));
-        let mut conn =
-            PgConnection::connect_with(&admin).await.expect("connect to the test server");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        let url = crate::create_scratch_database(&admin, "lifeguard_test")
             .await
-            .expect("create a database");
-        let outcome = tokio::spawn(test(admin.database(&name))).await;
-        // The test's pools close as they are dropped; wait for them rather than terminate
-        // them, which a role that is not a superuser may not do to autovacuum.
-        let mut attempts = 0;
-        loop {
-            match conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).await
-            {
-                Ok(_) => break,
-                Err(sqlx::Error::Database(err))
-                    if err.code().as_deref() == Some("55006") && attempts < 100 =>
-                {
-                    attempts += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(err) => panic!("dropping the test database {name}: {err}"),
-            }
-        }
-        conn.close().await.expect("close");
+            .expect("create a database on the test server");
+        let options = PgConnectOptions::from_str(&url).expect("a scratch database's URL");
+        let outcome = tokio::spawn(test(options)).await;
+        crate::drop_scratch_database(&admin, &url).await.expect("drop the test database");
         if let Err(err) = outcome {
             std::panic::resume_unwind(err.into_panic());
         }

@@ -1,5 +1,5 @@
-//! Scratch PostgreSQL databases for tests outside this crate, which must not name sqlx: made
-//! with a random name, and dropped again when the test is done with them.
+//! Scratch PostgreSQL databases for tests (this crate's, and those outside it, which must not
+//! name sqlx): made with a random name, and dropped again when the test is done with them.
 
 use sqlx::{Connection as _, Executor as _};
 

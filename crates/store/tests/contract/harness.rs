@@ -19,7 +19,7 @@ pub(crate) struct Backend {
 
 enum Raw {
     Sqlite(PathBuf),
-    Postgres { admin: String, url: String, name: String },
+    Postgres { admin: String, url: String },
 }
 
 pub(crate) async fn sqlite() -> Backend {
@@ -39,31 +39,11 @@ pub(crate) async fn postgres() -> Option<Backend> {
         );
         return None;
     };
-    let mut random = [0u8; 8];
-    getrandom::fill(&mut random).expect("randomness");
-    let name = format!("lifeguard_test_{}", lifeguard_core::archive::hex(&random));
-    let mut admin_conn =
-        sqlx::PgConnection::connect(&admin).await.expect("connect to the test server");
-    admin_conn
-        .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+    let url = lifeguard_store::create_scratch_database(&admin, "lifeguard_test")
         .await
-        .expect("create database");
-    admin_conn.close().await.expect("close");
-    let url = with_database(&admin, &name);
+        .expect("create a database on the test server");
     let store = lifeguard_store::open(&Location::Url(url.clone())).await.expect("open postgres");
-    Some(Backend { store, raw: Raw::Postgres { admin, url, name }, _dir: None })
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let base = match base.rfind('/') {
-        Some(slash) if slash > base.find("://").map_or(0, |i| i + 2) => &base[..slash],
-        _ => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
+    Some(Backend { store, raw: Raw::Postgres { admin, url }, _dir: None })
 }
 
 impl Backend {
@@ -119,23 +99,9 @@ impl Backend {
     pub(crate) async fn cleanup(self) {
         let Backend { store, raw, _dir } = self;
         drop(store);
-        if let Raw::Postgres { admin, name, .. } = raw
-            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await
-        {
-            // FORCE needs rights over autovacuum's session, which this role may lack while
-            // autovacuum works on the new database: then wait and try the plain form.
-            for attempt in 0..20 {
-                let sql = if attempt == 0 {
-                    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-                } else {
-                    format!("DROP DATABASE IF EXISTS {name}")
-                };
-                if conn.execute(sqlx::AssertSqlSafe(sql)).await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-            }
-            let _ = conn.close().await;
+        if let Raw::Postgres { admin, url } = raw {
+            // Best effort: a database left behind does not fail the test it served.
+            let _ = lifeguard_store::drop_scratch_database(&admin, &url).await;
         }
     }
 }
