@@ -137,10 +137,10 @@ async fn insert_planned(conn: &mut PgConnection, planned: &Planned) -> Result<()
     if !items.is_empty() {
         sqlx::query(
             "INSERT INTO items (seq, platform, account, external_id, kind, author, author_type, \
-             created_at, captured_at, sort_at, change, revises, version_digest, action, findings) \
+             created_at, captured_at, sort_at, change, revises, version_digest, action, findings, tsv) \
              SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
              $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::bytea[], \
-             $14::text[], $15::bigint[])",
+             $14::text[], $15::bigint[], $16::tsvector[])",
         )
         .bind(items.iter().map(|i| to_i64(i.seq)).collect::<Vec<_>>())
         .bind(items.iter().map(|i| i.platform.as_str()).collect::<Vec<_>>())
@@ -157,15 +157,10 @@ async fn insert_planned(conn: &mut PgConnection, planned: &Planned) -> Result<()
         .bind(items.iter().map(|i| i.version_digest.as_slice()).collect::<Vec<_>>())
         .bind(items.iter().map(|i| i.action).collect::<Vec<_>>())
         .bind(items.iter().map(|i| i64::from(i.findings)).collect::<Vec<_>>())
+        .bind(items.iter().map(|i| tsvector(&i.words)).collect::<Vec<_>>())
         .execute(&mut *conn)
         .await
         .map_err(db("writing items"))?;
-        sqlx::query("INSERT INTO items_search (seq, tsv) SELECT * FROM UNNEST($1::bigint[], $2::tsvector[])")
-            .bind(items.iter().map(|i| to_i64(i.seq)).collect::<Vec<_>>())
-            .bind(items.iter().map(|i| tsvector(&i.words)).collect::<Vec<_>>())
-            .execute(&mut *conn)
-            .await
-            .map_err(db("indexing items"))?;
     }
     let verdicts = &planned.verdicts;
     if !verdicts.is_empty() {
@@ -657,7 +652,7 @@ impl Store for PostgresStore {
             .await
             .map_err(db("dropping disposed content"))?;
         let versions: Vec<i64> = candidate.versions.iter().map(|(seq, _)| to_i64(*seq)).collect();
-        sqlx::query("DELETE FROM items_search WHERE seq = ANY($1)")
+        sqlx::query("UPDATE items SET tsv = NULL WHERE seq = ANY($1)")
             .bind(&versions)
             .execute(&mut *tx)
             .await
@@ -678,11 +673,11 @@ impl Store for PostgresStore {
         let mut builder = QueryBuilder::<Postgres>::new(format!(
             "SELECT {SUMMARY_COLUMNS} FROM items i JOIN entries e ON e.seq = i.seq"
         ));
+        builder.push(" WHERE TRUE");
         if !request.query.is_empty() {
-            builder.push(" JOIN items_search s ON s.seq = i.seq AND s.tsv @@ ");
+            builder.push(" AND i.tsv @@ ");
             builder.push_bind(shared::tsquery(&request.query)).push("::tsquery");
         }
-        builder.push(" WHERE TRUE");
         shared::push_filters(&mut builder, f);
         if let Some(cursor) = request.cursor {
             builder.push(" AND (i.sort_at, i.seq) < (").push_bind(cursor.sort_at);
@@ -955,6 +950,109 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_a_disposed_items_words_may_leave_the_index() {
+        with_database(|options| async move {
+            let store = open(&options).await;
+            store
+                .append(
+                    &[checked("1", "Guaranteed returns"), checked("2", "Guaranteed profits")],
+                    time("2024-01-02T00:00:00Z"),
+                )
+                .await
+                .expect("append");
+            let mut conn = PgConnection::connect_with(&options).await.expect("connect");
+            // What disposal records first; the item's entries stay as they are here.
+            conn.execute("INSERT INTO disposed (target, disposition) VALUES (1, 4)")
+                .await
+                .expect("record a disposition");
+            for sql in [
+                "UPDATE items SET tsv = NULL WHERE seq = 3",
+                "UPDATE items SET tsv = NULL, author = 'someone else' WHERE seq = 1",
+                "UPDATE items SET tsv = '' WHERE seq = 1",
+                "DELETE FROM items WHERE seq = 1",
+            ] {
+                let err = conn.execute(sql).await.expect_err(sql);
+                let err = StoreError::database("tampering", err);
+                assert_eq!(err.kind(), ErrorKind::AppendOnly, "{sql}: {err}");
+            }
+            conn.execute("UPDATE items SET tsv = NULL WHERE seq = 1")
+                .await
+                .expect("a disposed item's words may go");
+            conn.close().await.expect("close");
+            let page = store
+                .search(&SearchRequest::new(Query::parse("guaranteed").expect("q")))
+                .await
+                .expect("search");
+            let found: Vec<u64> = page.items.iter().map(|i| i.seq).collect();
+            assert_eq!(found, [3]);
+        })
+        .await;
+    }
+
+    /// An archive written before the search words moved into `items` keeps them, and keeps a
+    /// disposed item's words out of the index.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn migration_moves_the_search_words_into_items() {
+        with_database(|options| async move {
+            let earlier = tempfile::tempdir().expect("a folder");
+            for (name, sql) in [
+                ("0001_archive.sql", include_str!("../migrations/postgres/0001_archive.sql")),
+                ("0002_directory.sql", include_str!("../migrations/postgres/0002_directory.sql")),
+            ] {
+                std::fs::write(earlier.path().join(name), sql).expect("write a migration");
+            }
+            let pool = PgPool::connect_with(options.clone()).await.expect("connect");
+            let migrator =
+                sqlx::migrate::Migrator::new(earlier.path()).await.expect("the first migrations");
+            migrator.run(&pool).await.expect("migrate to the earlier layout");
+            for seq in [1, 3] {
+                sqlx::query(
+                    "INSERT INTO items (seq, platform, account, external_id, kind, author, \
+                     author_type, captured_at, sort_at, change, version_digest, findings) \
+                     VALUES ($1, 'x', '@acme', $1::text, 'post', 'dana', 'employee', 0, 0, 'new', '', 0)",
+                )
+                .bind(seq)
+                .execute(&pool)
+                .await
+                .expect("an item row");
+            }
+            sqlx::query("INSERT INTO items_search (seq, tsv) VALUES (1, 'saw:2 the:1,3')")
+                .execute(&pool)
+                .await
+                .expect("its words");
+            for (item, verdict) in [(1, 2), (3, 4)] {
+                sqlx::query("INSERT INTO verdicts (seq, item) VALUES ($1, $2)")
+                    .bind(verdict)
+                    .bind(item)
+                    .execute(&pool)
+                    .await
+                    .expect("a verdict row");
+            }
+            pool.close().await;
+
+            let store = open(&options).await;
+            let rows: Vec<(i64, Option<String>)> =
+                sqlx::query_as("SELECT seq, tsv::text FROM items ORDER BY seq")
+                    .fetch_all(&store.pool)
+                    .await
+                    .expect("items");
+            assert_eq!(rows, [(1, Some("'saw':2 'the':1,3".to_owned())), (3, None)]);
+            let verdicts: Vec<(i64, i64)> =
+                sqlx::query_as("SELECT item, seq FROM verdicts ORDER BY item")
+                    .fetch_all(&store.pool)
+                    .await
+                    .expect("verdicts");
+            assert_eq!(verdicts, [(1, 2), (3, 4)]);
+            let err = sqlx::query("INSERT INTO verdicts (seq, item) VALUES (2, 1)")
+                .execute(&store.pool)
+                .await
+                .expect_err("a verdict row twice");
+            assert!(err.to_string().contains("verdicts_pkey"), "{err}");
+        })
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn truncation_and_stray_index_deletes_are_refused() {
         with_database(|options| async move {
             let store = open(&options).await;
@@ -966,7 +1064,6 @@ mod tests {
             for sql in [
                 "TRUNCATE entries CASCADE",
                 "TRUNCATE items CASCADE",
-                "TRUNCATE items_search",
                 "TRUNCATE verdicts CASCADE",
                 "TRUNCATE findings",
                 "TRUNCATE holds",
@@ -974,8 +1071,8 @@ mod tests {
                 "TRUNCATE retention_rules",
                 "TRUNCATE disposed",
                 "TRUNCATE checkpoints",
-                "DELETE FROM items_search",
-                "UPDATE items_search SET tsv = ''",
+                "UPDATE items SET tsv = NULL",
+                "UPDATE items SET tsv = ''",
             ] {
                 let err = conn.execute(sql).await.expect_err(sql);
                 let err = StoreError::database("tampering", err);

@@ -87,7 +87,7 @@ impl Backend {
                 names.iter().map(|name| format!("DROP TRIGGER {name};")).collect::<String>()
             }
             Raw::Postgres { .. } => {
-                ["entries", "items", "items_search", "verdicts", "findings", "disposed", "actions"]
+                ["entries", "items", "verdicts", "findings", "disposed", "actions"]
                     .iter()
                     .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
                     .collect()
