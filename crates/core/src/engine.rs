@@ -12,8 +12,9 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use regex_syntax::hir::{Hir, HirKind};
+use regex::bytes::{RegexSet, RegexSetBuilder};
+use regex::{Regex, RegexBuilder};
+use regex_syntax::hir::{Class, ClassBytes, ClassBytesRange, Hir, HirKind, Repetition};
 use sha2::{Digest, Sha256};
 
 use crate::detect::{self, Detection, Detectors, Entity, Link};
@@ -36,12 +37,12 @@ pub struct Engine {
     lists: Vec<ListUse>,
     /// Each regex rule and its compiled pattern.
     regexes: Vec<RuleRegex>,
-    /// One pass over the post that tells which regexes can match: every pattern with its
-    /// look-arounds (`\b`, `^`, `$`) removed, as one set. A relaxed pattern matches wherever
-    /// the real one does, and a set without look-arounds stays on the lazy DFA even on
-    /// non-ASCII text, where a Unicode `\b` sends a pattern to a backtracker (60% of check
-    /// time on tweets with emoji, before this gate). `None` when the set is too large; then
-    /// every pattern runs.
+    /// One pass over the post's bytes that tells which regexes can match: every pattern with its
+    /// look-arounds (`\b`, `^`, `$`) removed and its classes' non-ASCII parts widened (see
+    /// [`relaxed`]), as one set. A relaxed pattern matches wherever the real one does, and a
+    /// set without look-arounds stays on the lazy DFA even on non-ASCII text, where a Unicode
+    /// `\b` sends a pattern to a backtracker (60% of check time on tweets with emoji, before
+    /// this gate). `None` when the set is too large; then every pattern runs.
     regex_gate: Option<RegexSet>,
     detectors: Option<Detectors>,
     entity_rules: Vec<(Entity, usize)>,
@@ -146,9 +147,6 @@ impl Engine {
         if !self.terms.is_empty() {
             self.term_candidates(post, scratch);
         }
-        // Each pattern runs on its own rather than through one `RegexSet`: a set has no literal
-        // prefilter and falls back to a slow engine on `\b` in non-ASCII text, while most
-        // policy patterns have a literal that lets the single regex skip a post at memchr speed.
         if !self.regexes.is_empty() {
             self.regex_candidates(post, scratch);
         }
@@ -231,10 +229,10 @@ impl Engine {
         let text = post.text;
         // Most posts match no pattern; `is_match` answers that with the cheaper
         // non-overlapping search before `matches` finds out which.
-        if self.regex_gate.as_ref().is_some_and(|gate| !gate.is_match(text)) {
+        if self.regex_gate.as_ref().is_some_and(|gate| !gate.is_match(text.as_bytes())) {
             return;
         }
-        let gate = self.regex_gate.as_ref().map(|gate| gate.matches(text));
+        let gate = self.regex_gate.as_ref().map(|gate| gate.matches(text.as_bytes()));
         for (index, RuleRegex { rule, regex }) in self.regexes.iter().enumerate() {
             if gate.as_ref().is_some_and(|gate| !gate.matched(index))
                 || !self.rules[*rule].scope.covers(post)
@@ -676,33 +674,52 @@ fn regex_gate(regexes: &[RuleRegex]) -> Option<RegexSet> {
     RegexSetBuilder::new(relaxed).size_limit(limit).build().ok()
 }
 
-/// The pattern without its look-arounds (`\b`, `^`, `$`, …): it matches wherever the
-/// pattern does.
+/// The pattern as the gate runs it, over bytes: without its look-arounds (`\b`, `^`, `$`, …),
+/// and with the non-ASCII part of every class widened to a run of non-ASCII bytes. It matches
+/// wherever the pattern does, since the UTF-8 form of any non-ASCII character is such a run,
+/// and its automaton tells apart only ASCII bytes, so it has fewer and smaller states than one
+/// over Unicode classes (`\s`, or `(?i)`, which adds the Kelvin sign to `k`).
 fn relaxed(pattern: &str) -> String {
     match regex_syntax::Parser::new().parse(pattern) {
-        Ok(hir) if !hir.properties().look_set().is_empty() => without_looks(hir).to_string(),
-        _ => pattern.to_owned(),
+        Ok(hir) => gate_form(hir).to_string(),
+        Err(_) => pattern.to_owned(),
     }
 }
 
-fn without_looks(hir: Hir) -> Hir {
+fn gate_form(hir: Hir) -> Hir {
     match hir.into_kind() {
         HirKind::Look(_) => Hir::empty(),
         HirKind::Repetition(mut repetition) => {
-            repetition.sub = Box::new(without_looks(*repetition.sub));
+            repetition.sub = Box::new(gate_form(*repetition.sub));
             Hir::repetition(repetition)
         }
         HirKind::Capture(mut capture) => {
-            capture.sub = Box::new(without_looks(*capture.sub));
+            capture.sub = Box::new(gate_form(*capture.sub));
             Hir::capture(capture)
         }
-        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(without_looks).collect()),
-        HirKind::Alternation(subs) => {
-            Hir::alternation(subs.into_iter().map(without_looks).collect())
-        }
+        HirKind::Concat(subs) => Hir::concat(subs.into_iter().map(gate_form).collect()),
+        HirKind::Alternation(subs) => Hir::alternation(subs.into_iter().map(gate_form).collect()),
         HirKind::Empty => Hir::empty(),
         HirKind::Literal(literal) => Hir::literal(literal.0),
-        HirKind::Class(class) => Hir::class(class),
+        HirKind::Class(Class::Bytes(class)) => Hir::class(Class::Bytes(class)),
+        HirKind::Class(Class::Unicode(class)) => {
+            let ascii = class.ranges().iter().filter(|r| r.start().is_ascii()).map(|r| {
+                let end = if r.end().is_ascii() { r.end() as u8 } else { 0x7f };
+                ClassBytesRange::new(r.start() as u8, end)
+            });
+            let ascii = Hir::class(Class::Bytes(ClassBytes::new(ascii)));
+            if class.ranges().last().is_none_or(|r| r.end().is_ascii()) {
+                return ascii;
+            }
+            let non_ascii = ClassBytes::new([ClassBytesRange::new(0x80, 0xff)]);
+            let run = Hir::repetition(Repetition {
+                min: 1,
+                max: None,
+                greedy: true,
+                sub: Box::new(Hir::class(Class::Bytes(non_ascii))),
+            });
+            Hir::alternation(vec![ascii, run])
+        }
     }
 }
 

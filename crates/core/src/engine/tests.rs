@@ -129,9 +129,22 @@ fn word_boundaries_in_regexes_are_unicode_aware_in_any_text() {
     assert_eq!(findings(&rules, "écafé"), "allow");
 }
 
+/// Patterns whose look-arounds, Unicode classes and case folding the gate form changes.
+const GATED_PATTERNS: [&str; 10] = [
+    "(?i)\\bguaranteed?\\b",
+    "^\\d+$",
+    "(?m)^ok\\b",
+    "\\b(?:a|bc)\\B",
+    "x\\b|\\by",
+    "(?i)\\bkelvin\\s+scale\\b",
+    "[^a-z]{2}x",
+    "\\w+é\\b",
+    "(?i)straße",
+    "\\p{Greek}+\\s?\\d",
+];
+
 #[test]
 fn the_relaxed_pattern_never_rejects_what_the_real_one_matches() {
-    let patterns = ["(?i)\\bguaranteed?\\b", "^\\d+$", "(?m)^ok\\b", "\\b(?:a|bc)\\B", "x\\b|\\by"];
     let texts = [
         "guaranteed!",
         "ég guarantee",
@@ -142,18 +155,27 @@ fn the_relaxed_pattern_never_rejects_what_the_real_one_matches() {
         "😀x",
         "",
         "naïve guaranteed",
+        "\u{212A}elvin\u{00A0}SCALE",
+        "日本x",
+        "café",
+        "STRAẞE",
+        "αβγ 7",
     ];
-    for pattern in patterns {
+    for pattern in GATED_PATTERNS {
         let real = Regex::new(pattern).unwrap();
-        let relaxed = Regex::new(&relaxed(pattern)).unwrap();
+        let relaxed = regex::bytes::Regex::new(&relaxed(pattern)).unwrap();
         assert_ne!(relaxed.as_str(), pattern);
+        let mut matched = 0;
         for text in texts {
             if real.is_match(text) {
-                assert!(relaxed.is_match(text), "{pattern:?} on {text:?}");
+                matched += 1;
+                assert!(relaxed.is_match(text.as_bytes()), "{pattern:?} on {text:?}");
             }
         }
+        assert!(matched > 0, "{pattern:?} matches some text");
     }
-    assert_eq!(relaxed("plain"), "plain", "a pattern without look-arounds stays as it is");
+    assert!(!relaxed("[a-c]x").contains("\\x80"), "an ASCII class is not widened");
+    assert!(relaxed("\\sx").contains("\\x80"), "a Unicode class is");
 }
 
 #[test]
@@ -295,6 +317,19 @@ mod properties {
             let strongest = first.findings.iter().map(|f| f.rule.action).max().unwrap_or(Action::Allow);
             prop_assert_eq!(first.action, strongest);
             prop_assert_eq!(first, engine.check(&post));
+        }
+
+        #[test]
+        fn the_gate_passes_every_text_a_pattern_matches(
+            text in "[a-zA-Z0-9 _\u{212A}\u{17F}\u{A0}\u{3000}é😀αβ日-]{0,40}",
+        ) {
+            for pattern in GATED_PATTERNS.iter().copied().chain(["(?i)k+s", "\\s\\S\\s", "[\u{A0}-\u{3000}]"]) {
+                let real = Regex::new(pattern).unwrap();
+                let relaxed = regex::bytes::Regex::new(&relaxed(pattern)).unwrap();
+                if real.is_match(&text) {
+                    prop_assert!(relaxed.is_match(text.as_bytes()), "{:?} on {:?}", pattern, text);
+                }
+            }
         }
     }
 }
