@@ -107,7 +107,10 @@ impl Builder {
                     }
                 }
                 &[first, second] => compiled.filter.mark_short(first, second),
-                &[first, second, third, ..] => compiled.filter.mark_long(first, second, third),
+                &[first, second, third] => compiled.filter.mark_three(first, second, third),
+                &[first, second, third, fourth, ..] => {
+                    compiled.filter.mark_long([first, second, third, fourth]);
+                }
             }
         }
         if !self.patterns.is_empty() {
@@ -158,52 +161,74 @@ pub(super) struct Compiled {
 }
 
 /// Skips the walks from starts that begin no term: most words of a post.
-/// `PAIRS` has a bit per first two skeleton bytes of a term (indexed by
-/// `first << 8 | second`), `SHORT` the same for terms of at most two bytes
+/// `pairs` has a bit per first two skeleton bytes of a term (indexed by
+/// `first << 8 | second`), `short` the same for terms of at most two bytes
 /// (every second byte for a one-byte term, which may end before a
-/// possessive "'s"), and `TRIPLES` a bit per hash of the first three bytes of
-/// longer terms. Exact on two bytes; a false positive only costs a walk.
+/// possessive "'s"), `triples` a bit per hash of a three-byte term, and
+/// `quads` a bit per hash of the first four bytes of a longer one. Exact on
+/// two bytes; a false positive only costs a walk. A walk's steps go to
+/// states spread over the whole automaton, each a likely cache miss, so the
+/// four-byte test, which keeps about half the words of a post from walking
+/// with a 10,000-term list, pays for its own miss into a 32 KiB table.
 #[derive(Clone)]
 struct StartFilter {
-    bits: Box<[[u64; 1024]; 3]>,
+    pairs: Box<[u64; 1024]>,
+    short: Box<[u64; 1024]>,
+    triples: Box<[u64; 1024]>,
+    quads: Box<[u64; 4096]>,
 }
 
 impl Default for StartFilter {
     fn default() -> Self {
-        Self { bits: Box::new([[0; 1024]; 3]) }
+        Self {
+            pairs: Box::new([0; 1024]),
+            short: Box::new([0; 1024]),
+            triples: Box::new([0; 1024]),
+            quads: Box::new([0; 4096]),
+        }
     }
 }
 
 impl StartFilter {
-    const PAIRS: usize = 0;
-    const SHORT: usize = 1;
-    const TRIPLES: usize = 2;
+    /// Size in bytes.
+    const SIZE: usize = 8 * (3 * 1024 + 4096);
 
     fn pair(first: u8, second: u8) -> usize {
         usize::from(first) << 8 | usize::from(second)
     }
 
+    /// A 16-bit hash of three bytes.
     fn triple(first: u8, second: u8, third: u8) -> usize {
         let key = u32::from(first) << 16 | u32::from(second) << 8 | u32::from(third);
         (key.wrapping_mul(0x9E37_79B1) >> 16) as usize
     }
 
-    fn set(&mut self, table: usize, at: usize) {
-        self.bits[table][at >> 6] |= 1 << (at & 63);
+    /// An 18-bit hash of four bytes.
+    fn quad(bytes: [u8; 4]) -> usize {
+        (u32::from_le_bytes(bytes).wrapping_mul(0x9E37_79B1) >> 14) as usize
     }
 
-    fn get(&self, table: usize, at: usize) -> bool {
-        self.bits[table][at >> 6] >> (at & 63) & 1 != 0
+    fn set(bits: &mut [u64], at: usize) {
+        bits[at >> 6] |= 1 << (at & 63);
+    }
+
+    fn get(bits: &[u64], at: usize) -> bool {
+        bits[at >> 6] >> (at & 63) & 1 != 0
     }
 
     fn mark_short(&mut self, first: u8, second: u8) {
-        self.set(Self::PAIRS, Self::pair(first, second));
-        self.set(Self::SHORT, Self::pair(first, second));
+        Self::set(&mut self.pairs[..], Self::pair(first, second));
+        Self::set(&mut self.short[..], Self::pair(first, second));
     }
 
-    fn mark_long(&mut self, first: u8, second: u8, third: u8) {
-        self.set(Self::PAIRS, Self::pair(first, second));
-        self.set(Self::TRIPLES, Self::triple(first, second, third));
+    fn mark_three(&mut self, first: u8, second: u8, third: u8) {
+        Self::set(&mut self.pairs[..], Self::pair(first, second));
+        Self::set(&mut self.triples[..], Self::triple(first, second, third));
+    }
+
+    fn mark_long(&mut self, first: [u8; 4]) {
+        Self::set(&mut self.pairs[..], Self::pair(first[0], first[1]));
+        Self::set(&mut self.quads[..], Self::quad(first));
     }
 
     /// Whether a term may start at the beginning of `rest`, the skeleton
@@ -211,16 +236,18 @@ impl StartFilter {
     /// word just as the skeleton's end does.
     #[inline]
     fn may_start(&self, rest: &[u8]) -> bool {
-        let (first, second, third) = match *rest {
-            [a, b, c, ..] => (a, b, c),
-            [a, b] => (a, b, b' '),
-            [a] => (a, b' ', b' '),
+        let [first, second, third, fourth] = match *rest {
+            [a, b, c, d, ..] => [a, b, c, d],
+            [a, b, c] => [a, b, c, b' '],
+            [a, b] => [a, b, b' ', b' '],
+            [a] => [a, b' ', b' ', b' '],
             [] => return false,
         };
         let pair = Self::pair(first, second);
-        self.get(Self::PAIRS, pair)
-            && (self.get(Self::SHORT, pair)
-                || self.get(Self::TRIPLES, Self::triple(first, second, third)))
+        Self::get(&self.pairs[..], pair)
+            && (Self::get(&self.short[..], pair)
+                || Self::get(&self.triples[..], Self::triple(first, second, third))
+                || Self::get(&self.quads[..], Self::quad([first, second, third, fourth])))
     }
 }
 
@@ -242,7 +269,7 @@ impl Compiled {
 
     pub(super) fn memory_usage(&self) -> usize {
         let aut = self.aut.as_ref().map_or(0, Automaton::memory_usage);
-        aut + std::mem::size_of::<[[u64; 1024]; 3]>()
+        aut + StartFilter::SIZE
             + self.pattern_variants.len() * 8
             + self.variants.len() * 12
             + self.runs.len() * 2

@@ -593,6 +593,25 @@ proptest! {
         );
     }
 
+    /// Terms of every length the start filter tells apart (one, two, three, four and more
+    /// bytes), after a `#` or `@` and before a possessive, among other terms that share
+    /// their first bytes.
+    #[test]
+    fn a_term_is_found_whatever_its_length_and_neighbours(
+        term in "[a-e]{1,6}",
+        others in proptest::collection::vec("[a-e]{1,6}", 0..6),
+        tag in "[#@]?",
+        possessive in "('s)?",
+    ) {
+        let mut terms: Vec<(u32, &str)> = vec![(7, term.as_str())];
+        terms.extend(others.iter().map(|t| (1, t.as_str())));
+        let m = matcher(&terms);
+        let text = format!("xx {tag}{term}{possessive} yy");
+        let mut found = Vec::new();
+        m.find_all(&text, &mut Scratch::new(), &mut found);
+        prop_assert!(found.iter().any(|f| f.list == 7), "{term:?} not found in {text:?}: {found:?}");
+    }
+
     #[test]
     fn matching_is_deterministic(text in "\\PC{0,80}", noise in "[ -~]{0,40}") {
         let m = fixed_matcher();
