@@ -908,6 +908,15 @@ mod tests {
         }
     }
 
+    /// Runs each statement on `conn` and checks that the archive's guards refuse it.
+    async fn assert_refused(conn: &mut PgConnection, statements: &[&'static str]) {
+        for sql in statements {
+            let err = conn.execute(*sql).await.expect_err(sql);
+            let err = StoreError::database("tampering", err);
+            assert_eq!(err.kind(), ErrorKind::AppendOnly, "{sql}: {err}");
+        }
+    }
+
     async fn open(options: &PgConnectOptions) -> PostgresStore {
         PostgresStore::open_with(options.clone(), "the test database").await.expect("open")
     }
@@ -965,16 +974,16 @@ mod tests {
             conn.execute("INSERT INTO disposed (target, disposition) VALUES (1, 4)")
                 .await
                 .expect("record a disposition");
-            for sql in [
-                "UPDATE items SET tsv = NULL WHERE seq = 3",
-                "UPDATE items SET tsv = NULL, author = 'someone else' WHERE seq = 1",
-                "UPDATE items SET tsv = '' WHERE seq = 1",
-                "DELETE FROM items WHERE seq = 1",
-            ] {
-                let err = conn.execute(sql).await.expect_err(sql);
-                let err = StoreError::database("tampering", err);
-                assert_eq!(err.kind(), ErrorKind::AppendOnly, "{sql}: {err}");
-            }
+            assert_refused(
+                &mut conn,
+                &[
+                    "UPDATE items SET tsv = NULL WHERE seq = 3",
+                    "UPDATE items SET tsv = NULL, author = 'someone else' WHERE seq = 1",
+                    "UPDATE items SET tsv = '' WHERE seq = 1",
+                    "DELETE FROM items WHERE seq = 1",
+                ],
+            )
+            .await;
             conn.execute("UPDATE items SET tsv = NULL WHERE seq = 1")
                 .await
                 .expect("a disposed item's words may go");
@@ -1061,23 +1070,23 @@ mod tests {
                 .await
                 .expect("append");
             let mut conn = PgConnection::connect_with(&options).await.expect("connect");
-            for sql in [
-                "TRUNCATE entries CASCADE",
-                "TRUNCATE items CASCADE",
-                "TRUNCATE verdicts CASCADE",
-                "TRUNCATE findings",
-                "TRUNCATE holds",
-                "TRUNCATE hold_releases",
-                "TRUNCATE retention_rules",
-                "TRUNCATE disposed",
-                "TRUNCATE checkpoints",
-                "UPDATE items SET tsv = NULL",
-                "UPDATE items SET tsv = ''",
-            ] {
-                let err = conn.execute(sql).await.expect_err(sql);
-                let err = StoreError::database("tampering", err);
-                assert_eq!(err.kind(), ErrorKind::AppendOnly, "{sql}: {err}");
-            }
+            assert_refused(
+                &mut conn,
+                &[
+                    "TRUNCATE entries CASCADE",
+                    "TRUNCATE items CASCADE",
+                    "TRUNCATE verdicts CASCADE",
+                    "TRUNCATE findings",
+                    "TRUNCATE holds",
+                    "TRUNCATE hold_releases",
+                    "TRUNCATE retention_rules",
+                    "TRUNCATE disposed",
+                    "TRUNCATE checkpoints",
+                    "UPDATE items SET tsv = NULL",
+                    "UPDATE items SET tsv = ''",
+                ],
+            )
+            .await;
             conn.close().await.expect("close");
             let page = store
                 .search(&SearchRequest::new(Query::parse("guaranteed").expect("q")))

@@ -1334,6 +1334,11 @@ mod tests {
         (snapshot(&fast, text), snapshot(&general, text))
     }
 
+    /// Each word followed by the separator of the same index.
+    fn interleave(words: &[String], seps: &[String]) -> String {
+        words.iter().zip(seps).flat_map(|(word, sep)| [word.as_str(), sep.as_str()]).collect()
+    }
+
     #[test]
     fn skeleton_collapses_runs_and_keeps_offsets() {
         for mut norm in [Normalized::default(), Normalized::without_ascii_lane()] {
@@ -1414,11 +1419,7 @@ mod tests {
             words in proptest::collection::vec("[#@]?[a-cS]{1,4}('[a-cs]{1,3}){0,2}[!1$']{0,2}", 0..8),
             seps in proptest::collection::vec("[ .,\\-]{1,2}", 8),
         ) {
-            let mut text = String::new();
-            for (word, sep) in words.iter().zip(&seps) {
-                text.push_str(word);
-                text.push_str(sep);
-            }
+            let text = interleave(&words, &seps);
             let (fast, general) = both_lanes(&text);
             prop_assert_eq!(fast, general, "{:?}", text);
         }
@@ -1429,11 +1430,7 @@ mod tests {
             words in proptest::collection::vec("[aAbB]{1,20}|[a-zA-Z]{6,18}", 1..6),
             seps in proptest::collection::vec("[ ,\\[`{@]|é|😀", 6),
         ) {
-            let mut text = String::new();
-            for (word, sep) in words.iter().zip(&seps) {
-                text.push_str(word);
-                text.push_str(sep);
-            }
+            let text = interleave(&words, &seps);
             let (fast, general) = both_lanes(&text);
             prop_assert_eq!(fast, general, "{:?}", text);
         }

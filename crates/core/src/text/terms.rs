@@ -190,8 +190,12 @@ impl Default for StartFilter {
 }
 
 impl StartFilter {
-    /// Size in bytes.
-    const SIZE: usize = 8 * (3 * 1024 + 4096);
+    fn memory_usage(&self) -> usize {
+        [&self.pairs[..], &self.short[..], &self.triples[..], &self.quads[..]]
+            .iter()
+            .map(|bits| std::mem::size_of_val(*bits))
+            .sum()
+    }
 
     fn pair(first: u8, second: u8) -> usize {
         usize::from(first) << 8 | usize::from(second)
@@ -269,7 +273,7 @@ impl Compiled {
 
     pub(super) fn memory_usage(&self) -> usize {
         let aut = self.aut.as_ref().map_or(0, Automaton::memory_usage);
-        aut + StartFilter::SIZE
+        aut + self.filter.memory_usage()
             + self.pattern_variants.len() * 8
             + self.variants.len() * 12
             + self.runs.len() * 2
