@@ -98,6 +98,8 @@ pub struct CheckScratch {
     candidates: Vec<Candidate>,
     exceptions: Vec<(usize, usize, usize)>,
     roles: Vec<(usize, Role, TermMatch)>,
+    /// Per rule, the furthest end of a finding kept so far (see `Engine::verdict`).
+    reach: Vec<Option<usize>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -281,27 +283,11 @@ impl Engine {
     }
 
     fn verdict(&self, text: &str, scratch: &mut CheckScratch) -> Verdict {
-        let CheckScratch { candidates, exceptions, .. } = scratch;
-        if !exceptions.is_empty() {
-            candidates.retain(|c| {
-                !exceptions.iter().any(|&(rule, start, end)| {
-                    rule == c.rule && start < c.end.max(c.start + 1) && c.start < end
-                })
-            });
-        }
-        // Longest first at each start, so a shorter match of the same rule inside a longer one
-        // ("shut up" and "shut") is dropped as a duplicate.
-        candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.rule));
-        let mut findings: Vec<Finding> = Vec::with_capacity(candidates.len());
+        let CheckScratch { candidates, exceptions, reach, .. } = scratch;
+        drop_excepted(candidates, exceptions);
         let mut kept: Vec<Candidate> = Vec::with_capacity(candidates.len());
-        for c in candidates.iter() {
-            let inside_kept =
-                kept.iter().any(|k| k.rule == c.rule && k.start <= c.start && c.end <= k.end);
-            if inside_kept {
-                continue;
-            }
-            kept.push(*c);
-        }
+        keep_outermost(candidates, self.rules.len(), reach, &mut kept);
+        let mut findings: Vec<Finding> = Vec::with_capacity(kept.len());
         kept.sort_by_key(|c| (c.start, c.end, c.rule));
         let mut action = Action::Allow;
         for c in kept {
@@ -316,6 +302,63 @@ impl Engine {
             });
         }
         Verdict { policy: Arc::clone(&self.stamp), action, findings }
+    }
+}
+
+/// Drops each candidate that overlaps an exception (rule, start, end) of its own rule.
+fn drop_excepted(candidates: &mut Vec<Candidate>, exceptions: &mut [(usize, usize, usize)]) {
+    if exceptions.is_empty() {
+        return;
+    }
+    // Sorted by rule and start, each end raised to the furthest end of its rule so far: a
+    // candidate overlaps one of its rule's exceptions exactly when the last of them starting
+    // before the candidate ends reaches past the candidate's start. So many candidates and many
+    // exceptions cost a sort and a binary search each, not their product.
+    exceptions.sort_unstable();
+    for at in 1..exceptions.len() {
+        let (before, this) = (exceptions[at - 1], &mut exceptions[at]);
+        if before.0 == this.0 {
+            this.2 = this.2.max(before.2);
+        }
+    }
+    candidates.retain(|c| {
+        let ends = c.end.max(c.start + 1);
+        let upto = exceptions.partition_point(|e| (e.0, e.1) < (c.rule, ends));
+        !upto.checked_sub(1).is_some_and(|at| {
+            let (rule, _, reached) = exceptions[at];
+            rule == c.rule && reached > c.start
+        })
+    });
+}
+
+/// Appends to `kept` the candidates that lie inside no other candidate of the same rule (one of
+/// two equal ones), in order of start, longest first. `reach` is scratch space that is all
+/// `None` before and after; `rules` is the number of rules.
+fn keep_outermost(
+    candidates: &mut [Candidate],
+    rules: usize,
+    reach: &mut Vec<Option<usize>>,
+    kept: &mut Vec<Candidate>,
+) {
+    // Longest first at each start, so a shorter match of the same rule inside a longer one
+    // ("shut up" and "shut") is dropped as a duplicate. Every candidate kept before this one
+    // starts no later, so this one lies inside one of them exactly when its rule's furthest
+    // kept end reaches its end.
+    candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.rule));
+    if reach.len() < rules {
+        reach.resize(rules, None);
+    }
+    let first = kept.len();
+    for c in candidates.iter() {
+        let furthest = &mut reach[c.rule];
+        if furthest.is_some_and(|end| c.end <= end) {
+            continue;
+        }
+        *furthest = Some(c.end);
+        kept.push(*c);
+    }
+    for c in &kept[first..] {
+        reach[c.rule] = None;
     }
 }
 
@@ -336,11 +379,24 @@ fn proximity(
     out: &mut Vec<Candidate>,
 ) {
     let ProximityOptions { within, ordered, same_sentence } = options;
+    // The group is sorted by role, then start; a later start never has an earlier first word.
+    let seconds = {
+        let from = group.partition_point(|r| r.1 < Role::Second);
+        &group[from..group.partition_point(|r| r.1 <= Role::Second)]
+    };
+    // Only seconds whose first word lies in a window around the first can be near enough, so
+    // a post full of one term costs time in proportion to its length, not to its square.
+    let longest = seconds.iter().map(|r| r.2.last_word - r.2.first_word).max().unwrap_or(0);
     let firsts = group.iter().filter(|r| r.1 == Role::First).map(|r| r.2);
     for first in firsts {
-        let nearest = group
+        let lowest = first.first_word.saturating_sub(within.saturating_add(longest));
+        let highest = first.last_word.saturating_add(within);
+        let window = {
+            let from = seconds.partition_point(|r| r.2.first_word < lowest);
+            &seconds[from..seconds.partition_point(|r| r.2.first_word <= highest)]
+        };
+        let nearest = window
             .iter()
-            .filter(|r| r.1 == Role::Second)
             .map(|r| r.2)
             .filter(|second| second.start != first.start || second.end != first.end)
             .filter(|second| !ordered || first.end <= second.start)

@@ -333,3 +333,162 @@ mod properties {
         }
     }
 }
+
+/// The straightforward forms of the verdict's steps, each candidate against every other, which
+/// the engine replaced with sorted searches so that a post full of findings stays linear.
+mod oracles {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn naive_excepted(
+        candidates: &[Candidate],
+        exceptions: &[(usize, usize, usize)],
+    ) -> Vec<Candidate> {
+        candidates
+            .iter()
+            .filter(|c| {
+                !exceptions.iter().any(|&(rule, start, end)| {
+                    rule == c.rule && start < c.end.max(c.start + 1) && c.start < end
+                })
+            })
+            .copied()
+            .collect()
+    }
+
+    fn naive_outermost(candidates: &[Candidate]) -> Vec<Candidate> {
+        let mut sorted = candidates.to_vec();
+        sorted.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end), c.rule));
+        let mut kept: Vec<Candidate> = Vec::new();
+        for c in sorted {
+            if !kept.iter().any(|k| k.rule == c.rule && k.start <= c.start && c.end <= k.end) {
+                kept.push(c);
+            }
+        }
+        kept
+    }
+
+    fn naive_proximity(
+        text: &str,
+        group: &[(usize, Role, TermMatch)],
+        options: ProximityOptions,
+    ) -> Vec<Candidate> {
+        let ProximityOptions { within, ordered, same_sentence } = options;
+        let mut out = Vec::new();
+        for first in group.iter().filter(|r| r.1 == Role::First).map(|r| r.2) {
+            let nearest = group
+                .iter()
+                .filter(|r| r.1 == Role::Second)
+                .map(|r| r.2)
+                .filter(|second| second.start != first.start || second.end != first.end)
+                .filter(|second| !ordered || first.end <= second.start)
+                .filter(|second| !same_sentence || !sentence_ends_between(text, &first, second))
+                .map(|second| (word_distance(&first, &second), second))
+                .filter(|(distance, _)| *distance <= within)
+                .min_by_key(|(distance, second)| (*distance, second.start));
+            if let Some((_, second)) = nearest {
+                out.push(Candidate {
+                    rule: 0,
+                    start: first.start.min(second.start),
+                    end: first.end.max(second.end),
+                    entity: None,
+                });
+            }
+        }
+        out
+    }
+
+    fn spans(max: usize) -> impl Strategy<Value = Vec<(usize, usize, usize)>> {
+        prop::collection::vec((0..3usize, 0..max, 0..6usize), 0..24).prop_map(|v| {
+            v.into_iter().map(|(rule, start, len)| (rule, start, start + len)).collect()
+        })
+    }
+
+    fn candidates(spans: &[(usize, usize, usize)]) -> Vec<Candidate> {
+        spans
+            .iter()
+            .map(|&(rule, start, end)| Candidate { rule, start, end, entity: None })
+            .collect()
+    }
+
+    fn key(c: &Candidate) -> (usize, usize, usize) {
+        (c.rule, c.start, c.end)
+    }
+
+    /// Words of one to three letters: each term match covers one to three whole words.
+    fn words_and_matches() -> impl Strategy<Value = (String, Vec<(usize, Role, TermMatch)>)> {
+        let word = prop_oneof!["[a-c]{1,3}", Just(".".to_owned()), Just("!\n".to_owned())];
+        prop::collection::vec(word, 1..30)
+            .prop_flat_map(|words| {
+                let count = words.len();
+                let matches = prop::collection::vec((any::<bool>(), 0..count, 0..3usize), 0..16);
+                (Just(words), matches)
+            })
+            .prop_map(|(words, picks)| {
+                let mut starts = Vec::new();
+                let mut text = String::new();
+                for word in &words {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    starts.push((text.len(), text.len() + word.len()));
+                    text.push_str(word);
+                }
+                let mut group: Vec<(usize, Role, TermMatch)> = picks
+                    .into_iter()
+                    .map(|(first, at, extra)| {
+                        let last = (at + extra).min(words.len() - 1);
+                        let role = if first { Role::First } else { Role::Second };
+                        let m = TermMatch {
+                            list: 0,
+                            start: starts[at].0,
+                            end: starts[last].1,
+                            first_word: at as u32,
+                            last_word: last as u32,
+                        };
+                        (0, role, m)
+                    })
+                    .collect();
+                group.sort_by_key(|&(rule, role, m)| (rule, role, m.start));
+                (text, group)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn exceptions_drop_what_the_pairwise_test_drops(cands in spans(40), excepts in spans(40)) {
+            let mut got = candidates(&cands);
+            let mut exceptions = excepts.clone();
+            drop_excepted(&mut got, &mut exceptions);
+            let want = naive_excepted(&candidates(&cands), &excepts);
+            prop_assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want.iter().map(key).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn outermost_keeps_what_the_pairwise_test_keeps(cands in spans(30)) {
+            let mut all = candidates(&cands);
+            let mut reach = Vec::new();
+            let mut kept = Vec::new();
+            keep_outermost(&mut all, 3, &mut reach, &mut kept);
+            let want = naive_outermost(&candidates(&cands));
+            prop_assert_eq!(kept.iter().map(key).collect::<Vec<_>>(), want.iter().map(key).collect::<Vec<_>>());
+            prop_assert!(reach.iter().all(Option::is_none), "the scratch is left clear");
+        }
+
+        #[test]
+        fn proximity_finds_what_the_pairwise_search_finds(
+            (text, group) in words_and_matches(),
+            within in 0..5u32,
+            ordered in any::<bool>(),
+            same_sentence in any::<bool>(),
+        ) {
+            let options = ProximityOptions { within, ordered, same_sentence };
+            let mut got = Vec::new();
+            proximity(&text, 0, &group, options, &mut got);
+            let want = naive_proximity(&text, &group, options);
+            prop_assert_eq!(got.iter().map(key).collect::<Vec<_>>(), want.iter().map(key).collect::<Vec<_>>());
+        }
+    }
+}
