@@ -9,7 +9,7 @@
 //! findings.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use regex::bytes::{RegexSet, RegexSetBuilder};
@@ -35,6 +35,8 @@ pub struct Engine {
     terms: TermMatcher,
     /// What each term list of the automaton is for, indexed by list id.
     lists: Vec<ListUse>,
+    /// The exception lists' terms, as an exception's text must read.
+    exceptions: ExceptionTerms,
     /// Each regex rule and its compiled pattern.
     regexes: Vec<RuleRegex>,
     /// One pass over the post's bytes that tells which regexes can match: every pattern with its
@@ -199,12 +201,24 @@ impl Engine {
                     end: m.end,
                     entity: None,
                 }),
-                Role::Exception => scratch.exceptions.push((rule, m.start, m.end)),
+                Role::Exception => {
+                    if self.exceptions.is_exact(m.list, &post.text[m.start..m.end]) {
+                        let (start, end) = with_punctuation(post.text, m.start, m.end);
+                        scratch.exceptions.push((rule, start, end));
+                    }
+                }
                 _ => scratch.roles.push((rule, role, *m)),
             }
         }
         if scratch.roles.is_empty() {
             return;
+        }
+        // An exception holds the terms a proximity or disclosure rule pairs up one by one:
+        // "stocks" in "while stocks last" is no second term to "buy".
+        if !scratch.exceptions.is_empty() {
+            prepare_exceptions(&mut scratch.exceptions);
+            let exceptions = &scratch.exceptions;
+            scratch.roles.retain(|&(rule, _, m)| !excepted(exceptions, rule, m.start, m.end));
         }
         scratch.roles.sort_by_key(|&(rule, role, m)| (rule, role, m.start));
         let roles = &scratch.roles;
@@ -219,7 +233,7 @@ impl Engine {
                     proximity(post.text, rule, group, options, &mut scratch.candidates);
                 }
                 RuleKind::Disclosure { within } => {
-                    disclosure(rule, group, within, &mut scratch.candidates);
+                    disclosure(post.text, rule, group, within, &mut scratch.candidates);
                 }
                 _ => {}
             }
@@ -305,15 +319,24 @@ impl Engine {
     }
 }
 
-/// Drops each candidate that overlaps an exception (rule, start, end) of its own rule.
+/// Drops each candidate that lies within an exception (rule, start, end) of its own rule: the
+/// exception is the larger, harmless text the match is part of ("pork butt", the company's
+/// own address), so a match that only overlaps one ("jane.support@acme.example" around
+/// "support@acme.example") still counts.
 fn drop_excepted(candidates: &mut Vec<Candidate>, exceptions: &mut [(usize, usize, usize)]) {
     if exceptions.is_empty() {
         return;
     }
-    // Sorted by rule and start, each end raised to the furthest end of its rule so far: a
-    // candidate overlaps one of its rule's exceptions exactly when the last of them starting
-    // before the candidate ends reaches past the candidate's start. So many candidates and many
-    // exceptions cost a sort and a binary search each, not their product.
+    prepare_exceptions(exceptions);
+    candidates.retain(|c| !excepted(exceptions, c.rule, c.start, c.end));
+}
+
+/// Sorts exceptions by rule and start and raises each end to the furthest end of its rule so
+/// far: then a span lies within one of its rule's exceptions exactly when the last of them
+/// starting no later than the span reaches the span's end, and many matches against many
+/// exceptions cost a sort and a binary search each, not their product. Preparing twice is
+/// harmless.
+fn prepare_exceptions(exceptions: &mut [(usize, usize, usize)]) {
     exceptions.sort_unstable();
     for at in 1..exceptions.len() {
         let (before, this) = (exceptions[at - 1], &mut exceptions[at]);
@@ -321,14 +344,27 @@ fn drop_excepted(candidates: &mut Vec<Candidate>, exceptions: &mut [(usize, usiz
             this.2 = this.2.max(before.2);
         }
     }
-    candidates.retain(|c| {
-        let ends = c.end.max(c.start + 1);
-        let upto = exceptions.partition_point(|e| (e.0, e.1) < (c.rule, ends));
-        !upto.checked_sub(1).is_some_and(|at| {
-            let (rule, _, reached) = exceptions[at];
-            rule == c.rule && reached > c.start
-        })
-    });
+}
+
+/// Whether `start..end` lies within an exception of `rule` (see [`prepare_exceptions`]).
+fn excepted(exceptions: &[(usize, usize, usize)], rule: usize, start: usize, end: usize) -> bool {
+    let upto = exceptions.partition_point(|e| (e.0, e.1) <= (rule, start));
+    upto.checked_sub(1).is_some_and(|at| {
+        let (excepted_rule, _, reached) = exceptions[at];
+        excepted_rule == rule && reached >= end
+    })
+}
+
+/// The span widened over the punctuation right around it: a term stops at its last letter or
+/// digit, while a detector's finding may include a `+` before a phone number.
+fn with_punctuation(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let is_punctuation = |c: char| !c.is_alphanumeric() && !c.is_whitespace();
+    let before = text[..start].chars().rev().take_while(|&c| is_punctuation(c));
+    let after = text[end..].chars().take_while(|&c| is_punctuation(c));
+    (
+        start - before.map(char::len_utf8).sum::<usize>(),
+        end + after.map(char::len_utf8).sum::<usize>(),
+    )
 }
 
 /// Appends to `kept` the candidates that lie inside no other candidate of the same rule (one of
@@ -359,6 +395,38 @@ fn keep_outermost(
     }
     for c in &kept[first..] {
         reach[c.rule] = None;
+    }
+}
+
+/// The terms of the exception lists. An exception is found like any term, through the
+/// evasions a rule's terms are found through, but it only counts when the post writes it as
+/// listed (letter case, spacing and punctuation between words aside): an allow-list that forgave "supp0rt@acme.example"
+/// for "support@acme.example" would let through exactly what evasions are for.
+#[derive(Debug, Default)]
+struct ExceptionTerms {
+    by_list: HashMap<u32, HashSet<String>>,
+}
+
+impl ExceptionTerms {
+    fn add(&mut self, list: u32, term: &str) {
+        self.by_list.entry(list).or_default().insert(Self::form(term));
+    }
+
+    fn is_exact(&self, list: u32, text: &str) -> bool {
+        self.by_list.get(&list).is_some_and(|terms| terms.contains(&Self::form(text)))
+    }
+
+    /// The letters and digits, lowercased, each run of anything else between them as one
+    /// space: "Fool-proof" and "fool proof" read alike, "f.o.o.l proof" does not.
+    fn form(text: &str) -> String {
+        let mut form = String::with_capacity(text.len());
+        for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+            if !form.is_empty() {
+                form.push(' ');
+            }
+            form.extend(word.chars().flat_map(char::to_lowercase));
+        }
+        form
     }
 }
 
@@ -437,15 +505,18 @@ fn word_distance(a: &TermMatch, b: &TermMatch) -> u32 {
     }
 }
 
-/// A trigger needs a marker among the first `within` words; the finding points at the first
-/// trigger.
+/// A trigger needs a marker among the first `within` words, and not buried in a pile of
+/// hashtags; the finding points at the first trigger.
 fn disclosure(
+    text: &str,
     rule: usize,
     group: &[(usize, Role, TermMatch)],
     within: u32,
     out: &mut Vec<Candidate>,
 ) {
-    let disclosed = group.iter().any(|r| r.1 == Role::Marker && r.2.first_word < within);
+    let disclosed = group
+        .iter()
+        .any(|r| r.1 == Role::Marker && r.2.first_word < within && !buried(text, r.2.start));
     if disclosed {
         return;
     }
@@ -456,6 +527,23 @@ fn disclosure(
     }
 }
 
+/// Whether the marker starting at `start` comes after two or more hashtags in a row ("#fit
+/// #run #ad"): a disclosure lost in a pile of hashtags is easy to miss, so it does not count.
+fn buried(text: &str, start: usize) -> bool {
+    let mut before = text[..start].strip_suffix('#').unwrap_or(&text[..start]);
+    let mut hashtags = 0;
+    while hashtags < 2 {
+        let rest = before.trim_end();
+        let token_start = rest.rfind(char::is_whitespace).map_or(0, |at| at + 1);
+        if rest.len() == before.len() || !rest[token_start..].starts_with('#') {
+            return false;
+        }
+        hashtags += 1;
+        before = &rest[..token_start];
+    }
+    true
+}
+
 struct Compiler<'a> {
     policy: &'a Policy,
     files: &'a dyn Files,
@@ -463,6 +551,7 @@ struct Compiler<'a> {
     loaded: BTreeMap<String, Option<String>>,
     terms: TermMatcherBuilder,
     lists: Vec<ListUse>,
+    exceptions: ExceptionTerms,
 }
 
 impl<'a> Compiler<'a> {
@@ -474,6 +563,7 @@ impl<'a> Compiler<'a> {
             loaded: BTreeMap::new(),
             terms: TermMatcherBuilder::new(),
             lists: Vec::new(),
+            exceptions: ExceptionTerms::default(),
         }
     }
 
@@ -575,6 +665,7 @@ impl<'a> Compiler<'a> {
             rules,
             terms: terms.expect("a term build error was reported above"),
             lists: self.lists,
+            exceptions: self.exceptions,
             regexes,
             regex_gate,
             detectors: (!entities.is_empty()).then(|| Detectors::new(&entities)),
@@ -608,6 +699,9 @@ impl<'a> Compiler<'a> {
         let list = u32::try_from(self.lists.len()).expect("fewer than 4 billion term lists");
         self.lists.push(ListUse { rule: rule_index, role });
         for term in terms {
+            if role == Role::Exception {
+                self.exceptions.add(list, term);
+            }
             if let Err(err) = self.terms.add(list, term) {
                 let at = rule.at;
                 self.diagnostics.push(Diagnostic::error(
@@ -624,6 +718,9 @@ impl<'a> Compiler<'a> {
             let term = line.trim();
             if term.is_empty() || term.starts_with('#') {
                 continue;
+            }
+            if role == Role::Exception {
+                self.exceptions.add(list, term);
             }
             if let Err(err) = self.terms.add(list, term) {
                 let column = line.len() - line.trim_start().len();

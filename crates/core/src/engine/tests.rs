@@ -63,7 +63,37 @@ fn term_files_are_read_and_counted_in_the_hash() {
 fn exceptions_suppress_only_the_matches_they_cover() {
     let rules = rule("W", "flag", "terms = [\"hell\"]\nunless = [\"hell's kitchen\"]");
     assert_eq!(findings(&rules, "Dinner at Hell's Kitchen"), "allow");
+    assert_eq!(findings(&rules, "Dinner at HELL\u{2019}S   kitchen"), "allow");
     assert_eq!(findings(&rules, "Hell's Kitchen was hell"), "flag\nW 19..23 \"hell\"");
+    // Written with an evasion, the exception is not the harmless phrase any more.
+    assert_eq!(findings(&rules, "Dinner at H\u{eb}ll's Kitchen"), "flag\nW 10..15 \"H\u{eb}ll\"");
+    assert_eq!(findings(&rules, "Dinner at Hellll's Kitchen"), "flag\nW 10..16 \"Hellll\"");
+}
+
+#[test]
+fn an_exception_must_hold_the_whole_match() {
+    let rules = rule("E", "block", "detect = [\"email\"]\nunless = [\"support@acme.example\"]");
+    assert_eq!(findings(&rules, "write to support@acme.example"), "allow");
+    for (text, address) in [
+        ("write to jane.support@acme.example", "jane.support@acme.example"),
+        ("write to support@acme.example.ru", "support@acme.example.ru"),
+        ("write to support@acme-example.com", "support@acme-example.com"),
+        ("write to supp0rt@acme.example", "supp0rt@acme.example"),
+        ("write to suppport@acme.example", "suppport@acme.example"),
+    ] {
+        let found = findings(&rules, text);
+        assert!(found.starts_with("block\nE 9.."), "{text}: {found}");
+        assert!(found.ends_with(&format!("{address:?} email")), "{text}: {found}");
+    }
+    let advice = rule(
+        "A",
+        "flag",
+        "proximity = { first = [\"should\"], second = [\"invest\"], within = 1 }\nunless = [\"in stock\"]",
+    );
+    assert_eq!(
+        findings(&advice, "You should invest in stock now"),
+        "flag\nA 4..17 \"should invest\""
+    );
 }
 
 #[test]
@@ -225,6 +255,20 @@ fn disclosure_needs_a_marker_near_the_start() {
     assert_eq!(findings(&rules, "gifted shoes I love #ad"), "flag\nAD 0..6 \"gifted\"");
     assert_eq!(findings(&rules, "plain shoes #ad"), "allow");
     assert_eq!(findings(&rules, "#adidas gifted these"), "flag\nAD 8..14 \"gifted\"");
+    let wide = rule(
+        "AD",
+        "flag",
+        "disclosure = { triggers = [\"gifted\"], markers = [\"#ad\", \"#sponsored\"], within = 20 }",
+    );
+    // Near enough to the start, but at the end of a pile of hashtags.
+    assert_eq!(findings(&wide, "gifted #a #b #c #d #e #f #ad"), "flag\nAD 0..6 \"gifted\"");
+    assert_eq!(
+        findings(&wide, "Love these gifted shoes #fit #run #ad"),
+        "flag\nAD 11..17 \"gifted\""
+    );
+    assert_eq!(findings(&wide, "gifted shoes #ad #fit #run"), "allow");
+    assert_eq!(findings(&wide, "#sponsored #ad gifted shoes"), "allow");
+    assert_eq!(findings(&wide, "gifted shoes, #fit #ad"), "allow");
 }
 
 #[test]
@@ -348,9 +392,9 @@ mod oracles {
         candidates
             .iter()
             .filter(|c| {
-                !exceptions.iter().any(|&(rule, start, end)| {
-                    rule == c.rule && start < c.end.max(c.start + 1) && c.start < end
-                })
+                !exceptions
+                    .iter()
+                    .any(|&(rule, start, end)| rule == c.rule && start <= c.start && c.end <= end)
             })
             .copied()
             .collect()
