@@ -34,7 +34,11 @@ impl PolicySource {
     /// A policy file, or a folder holding `policy.md`.
     pub(crate) fn open(path: &Path) -> anyhow::Result<PolicySource> {
         let document = if path.is_dir() { path.join("policy.md") } else { path.to_path_buf() };
-        let folder = document.parent().map(Path::to_path_buf).unwrap_or_default();
+        // A bare file name's parent is the empty path, which names no folder: it means here.
+        let folder = match document.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         let shown = document.display().to_string();
         let text = read_limited(&document, MAX_POLICY_BYTES)
             .with_context(|| format!("cannot read policy {shown}"))?;

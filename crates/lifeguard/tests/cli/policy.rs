@@ -96,4 +96,12 @@ fn init_writes_the_default_policy_which_lints_and_passes_its_examples() {
     assert_eq!(lifeguard(&["policy", "init", "--force", target], "").code, 0);
     let shown = lifeguard(&["policy", "show"], "");
     assert_eq!(shown.stdout, fs::read_to_string(dir.path().join("policy/policy.md")).unwrap());
+    // The file named bare, from its own folder, finds its term files there.
+    let folder = dir.path().join("policy");
+    for command in [&["policy", "lint", "policy.md"][..], &["policy", "test", "policy.md"]] {
+        let run = lifeguard_in(Some(&folder), command, "");
+        assert_eq!(run.code, 0, "{command:?}: {}{}", run.stdout, run.stderr);
+    }
+    let run = lifeguard_in(Some(&folder), &["check", "--policy", "policy.md", "-"], "hello");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
