@@ -150,7 +150,7 @@ async fn the_demo_has_every_role_a_hierarchy_accounts_and_flagged_items() {
 
     // And the chain verifies.
     let key = lifeguard_store::load_or_create_key(dir.path()).expect("signing key");
-    let verified = lifeguard_store::verify(store, &key.verifying_key(), &mut |_, _| {})
+    let verified = lifeguard_store::verify(store, Some(&key.verifying_key()), &mut |_, _| {})
         .await
         .expect("the demo archive verifies");
     assert_eq!(verified.items, report.items);

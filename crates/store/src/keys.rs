@@ -10,8 +10,8 @@ use crate::error::{ErrorKind, StoreError};
 /// The key file's name inside the data directory.
 pub const KEY_FILE: &str = "signing.key";
 
-/// Loads the signing key from `dir`, or makes one (readable by the owner only) if there is none.
-pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
+/// Loads the signing key from `dir`; `None` if there is no key file.
+pub fn load_key(dir: &Path) -> Result<Option<SigningKey>, StoreError> {
     let path = dir.join(KEY_FILE);
     match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -24,9 +24,19 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
                     ),
                 )
             })?;
-            Ok(SigningKey::from_seed(&seed))
+            Ok(Some(SigningKey::from_seed(&seed)))
         }
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(StoreError::io(&path, &err)),
+    }
+}
+
+/// Loads the signing key from `dir`, or makes one (readable by the owner only) if there is none.
+pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
+    let path = dir.join(KEY_FILE);
+    match load_key(dir)? {
+        Some(key) => Ok(key),
+        None => {
             std::fs::create_dir_all(dir).map_err(|err| StoreError::io(dir, &err))?;
             let mut seed = [0u8; 32];
             getrandom::fill(&mut seed).map_err(|err| {
@@ -47,7 +57,6 @@ pub fn load_or_create_key(dir: &Path) -> Result<SigningKey, StoreError> {
                 Err(err) => Err(StoreError::io(&path, &err)),
             }
         }
-        Err(err) => Err(StoreError::io(&path, &err)),
     }
 }
 

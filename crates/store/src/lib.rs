@@ -33,14 +33,14 @@ pub use directory::{
     NewPerson, NewSession, NewToken, Person, PersonPatch, Session, Setting, Token,
 };
 pub use error::{ErrorKind, StoreError};
-pub use keys::{KEY_FILE, load_or_create_key};
+pub use keys::{KEY_FILE, load_key, load_or_create_key};
 pub use plan::Prepared;
 pub use scratch::{create_scratch_database, drop_scratch_database};
 pub use shared::{Disposal, fts5_match, tsquery};
 pub use types::{
     AppendReport, Audience, Checked, Cursor, DEFAULT_LIMIT, DisposalCandidate, Filters, HoldRecord,
-    ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, SearchRequest, Stats, VerdictDetail,
-    VersionRef,
+    ItemDetail, ItemRow, ItemSummary, MAX_LIMIT, Page, ProjectionRows, SearchRequest, Stats,
+    VerdictDetail, VersionRef,
 };
 pub use verify::{VerifyError, VerifyReport, verify};
 
@@ -158,6 +158,10 @@ pub trait Store: Directory + Send + Sync {
     /// The projection rows of items with `from <= seq < to`, for verification.
     async fn item_rows(&self, from: u64, to: u64) -> Result<Vec<ItemRow>, StoreError>;
 
+    /// The verdict, finding, hold, hold release and retention rule rows of entries
+    /// `from <= seq < to` (findings by their verdict's entry), for verification.
+    async fn projection_rows(&self, from: u64, to: u64) -> Result<ProjectionRows, StoreError>;
+
     /// The last entry's number and hash.
     async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError>;
 
@@ -197,6 +201,20 @@ pub async fn open(location: &Location) -> Result<Box<dyn Store>, StoreError> {
             ErrorKind::Config,
             format!("unsupported database URL `{}` (expected sqlite: or postgres:)", redact(url)),
         )),
+    }
+}
+
+/// Whether an archive is already at a location: for a SQLite file, whether the file exists;
+/// `None` for a database server, where opening is the only way to tell.
+pub fn exists(location: &Location) -> Option<bool> {
+    match location {
+        Location::DataDir(dir) => Some(dir.join(SQLITE_FILE).exists()),
+        // An archive in memory is refused when opened, with its own reason.
+        Location::Url(url) if url.contains(":memory:") || url.contains("mode=memory") => None,
+        Location::Url(url) if url.starts_with("sqlite:") => {
+            sqlite::file_of(url).map(|f| f.exists())
+        }
+        Location::Url(_) => None,
     }
 }
 

@@ -28,7 +28,7 @@ use crate::plan::{self, Existing, Planned, Prepared, micros};
 use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
-    SearchRequest, Stats,
+    ProjectionRows, SearchRequest, Stats,
 };
 
 /// Connections per process.
@@ -713,7 +713,8 @@ impl Store for PostgresStore {
     async fn item_rows(&self, from: u64, to: u64) -> Result<Vec<ItemRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, platform, account, external_id, kind, author, author_type, created_at, captured_at, \
-             change, revises, version_digest FROM items WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+             change, revises, version_digest, sort_at, action, findings, tsv IS NOT NULL AS indexed \
+             FROM items WHERE seq >= $1 AND seq < $2 ORDER BY seq",
         )
         .bind(to_i64(from))
         .bind(to_i64(to))
@@ -735,9 +736,49 @@ impl Store for PostgresStore {
                     change: row.get("change"),
                     revises: row.get::<Option<i64>, _>("revises").map(to_u64),
                     version_digest: to_hash(row.get("version_digest"))?,
+                    sort_at: row.get("sort_at"),
+                    action: row.get("action"),
+                    findings: row.get("findings"),
+                    indexed: Some(row.get("indexed")),
                 })
             })
             .collect()
+    }
+
+    async fn projection_rows(&self, from: u64, to: u64) -> Result<ProjectionRows, StoreError> {
+        let range = (to_i64(from), to_i64(to));
+        let (verdicts, findings, records) = tokio::try_join!(
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT seq, item FROM verdicts WHERE seq >= $1 AND seq < $2"
+            )
+            .bind(range.0)
+            .bind(range.1)
+            .fetch_all(&self.pool),
+            sqlx::query_as::<_, (i64, i64, String, String)>(
+                "SELECT verdict, item, category, rule FROM findings WHERE verdict >= $1 AND verdict < $2"
+            )
+            .bind(range.0)
+            .bind(range.1)
+            .fetch_all(&self.pool),
+            sqlx::query_as::<_, (i64, String, String)>(shared::RECORD_ROWS)
+                .bind(range.0)
+                .bind(range.1)
+                .fetch_all(&self.pool),
+        )
+        .map_err(db("reading verdicts, findings, holds and retention rules"))?;
+        Ok(ProjectionRows {
+            verdicts: verdicts.into_iter().map(|(seq, item)| (to_u64(seq), to_u64(item))).collect(),
+            findings: findings
+                .into_iter()
+                .map(|(verdict, item, category, rule)| {
+                    (to_u64(verdict), to_u64(item), category, rule)
+                })
+                .collect(),
+            records: records
+                .into_iter()
+                .map(|(seq, table, id)| (to_u64(seq), shared::record_kind(&table), id))
+                .collect(),
+        })
     }
 
     async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
@@ -949,7 +990,7 @@ mod tests {
                 writer.await.expect("writer");
             }
             let key = SigningKey::from_seed(&[7; 32]).verifying_key();
-            let report = crate::verify(stores[1].as_ref(), &key, &mut |_, _| {})
+            let report = crate::verify(stores[1].as_ref(), Some(&key), &mut |_, _| {})
                 .await
                 .expect("one unbroken chain");
             assert_eq!((report.items, report.entries), (1_200, 2_400));

@@ -1064,6 +1064,21 @@ impl SessionRow {
     }
 }
 
+/// The hold, hold release and retention rule rows of entries `$1 <= seq < $2`: entry, table
+/// (see [`record_kind`]) and id. Plain SQL that both databases read alike.
+pub(crate) const RECORD_ROWS: &str = "SELECT seq, 'holds', id FROM holds WHERE seq >= $1 AND seq < $2 \
+     UNION ALL SELECT seq, 'hold_releases', id FROM hold_releases WHERE seq >= $1 AND seq < $2 \
+     UNION ALL SELECT seq, 'retention_rules', id FROM retention_rules WHERE seq >= $1 AND seq < $2";
+
+/// The kind of entry whose projection a table of [`RECORD_ROWS`] holds.
+pub(crate) fn record_kind(table: &str) -> EntryKind {
+    match table {
+        "holds" => EntryKind::Hold,
+        "hold_releases" => EntryKind::HoldRelease,
+        _ => EntryKind::Retention,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use jiff::SignedDuration;

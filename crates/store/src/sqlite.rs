@@ -24,7 +24,7 @@ use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
 use crate::sqlite_bulk::BulkReader;
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
-    SearchRequest, Stats,
+    ProjectionRows, SearchRequest, Stats,
 };
 
 /// SQLite's limit on bound values in one statement (32,766 since 3.32), with room to spare.
@@ -672,6 +672,10 @@ impl Store for SqliteStore {
         self.bulk.item_rows(from, to).await
     }
 
+    async fn projection_rows(&self, from: u64, to: u64) -> Result<ProjectionRows, StoreError> {
+        self.bulk.projection_rows(from, to).await
+    }
+
     async fn head(&self) -> Result<Option<(u64, Hash)>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db("reading the chain's head"))?;
         let head = head(&mut tx).await?;
@@ -690,6 +694,12 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// The file a `sqlite:` URL names, if it names one.
+pub(crate) fn file_of(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    Some(options.get_filename().to_path_buf())
 }
 
 /// Which items a search's words allow.

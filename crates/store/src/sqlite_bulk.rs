@@ -13,8 +13,8 @@ use lifeguard_core::archive::Entry;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::StoreError;
-use crate::shared::{to_hash, to_i64, to_u64};
-use crate::types::ItemRow;
+use crate::shared::{RECORD_ROWS, record_kind, to_hash, to_i64, to_u64};
+use crate::types::{ItemRow, ProjectionRows};
 
 /// Connections kept open between reads: verification runs at most two reads at once.
 const IDLE_CONNECTIONS: usize = 4;
@@ -97,12 +97,51 @@ impl BulkReader {
             all(
                 connection,
                 "SELECT seq, platform, account, external_id, kind, author, author_type, \
-                 created_at, captured_at, change, revises, version_digest \
+                 created_at, captured_at, change, revises, version_digest, sort_at, action, \
+                 findings \
                  FROM items WHERE seq >= ?1 AND seq < ?2 ORDER BY seq",
                 (to_i64(from), to_i64(to)),
                 item_row,
                 "reading items",
             )
+        })
+        .await
+    }
+
+    /// See [`crate::Store::projection_rows`].
+    pub(crate) async fn projection_rows(
+        self: &Arc<Self>,
+        from: u64,
+        to: u64,
+    ) -> Result<ProjectionRows, StoreError> {
+        self.read(move |connection| {
+            let range = (to_i64(from), to_i64(to));
+            let verdicts = all(
+                connection,
+                "SELECT seq, item FROM verdicts WHERE seq >= ?1 AND seq < ?2",
+                range,
+                |row| Ok((to_u64(get(row, 0)?), to_u64(get(row, 1)?))),
+                "reading verdicts",
+            )?;
+            let findings = all(
+                connection,
+                "SELECT verdict, item, category, rule FROM findings \
+                 WHERE verdict >= ?1 AND verdict < ?2",
+                range,
+                |row| Ok((to_u64(get(row, 0)?), to_u64(get(row, 1)?), get(row, 2)?, get(row, 3)?)),
+                "reading findings",
+            )?;
+            let records = all(
+                connection,
+                RECORD_ROWS,
+                range,
+                |row| {
+                    let table: String = get(row, 1)?;
+                    Ok((to_u64(get(row, 0)?), record_kind(&table), get(row, 2)?))
+                },
+                "reading holds and retention rules",
+            )?;
+            Ok(ProjectionRows { verdicts, findings, records })
         })
         .await
     }
@@ -161,5 +200,9 @@ fn item_row(row: &rusqlite::Row<'_>) -> Result<ItemRow, StoreError> {
         change: get(row, 9)?,
         revises: get::<Option<i64>>(row, 10)?.map(to_u64),
         version_digest: to_hash(get(row, 11)?)?,
+        sort_at: get(row, 12)?,
+        action: get(row, 13)?,
+        findings: get(row, 14)?,
+        indexed: None,
     })
 }

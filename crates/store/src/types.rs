@@ -240,6 +240,28 @@ pub struct ItemRow {
     pub revises: Option<u64>,
     /// Version digest.
     pub version_digest: Hash,
+    /// The time searches sort and filter by (µs): the platform time, else the capture time.
+    pub sort_at: i64,
+    /// The action of the verdict given on the way in; `None` for an item not checked.
+    pub action: Option<String>,
+    /// How many findings that verdict had.
+    pub findings: i64,
+    /// Whether the item's words are in the search index, where the backend can tell cheaply
+    /// (PostgreSQL keeps them in the row); `None` where it cannot.
+    pub indexed: Option<bool>,
+}
+
+/// The rows that other entries project into, for entries `from <= seq < to` (see
+/// [`crate::Store::projection_rows`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectionRows {
+    /// `verdicts` rows: (verdict entry, item entry).
+    pub verdicts: Vec<(u64, u64)>,
+    /// `findings` rows: (verdict entry, item entry, category, rule).
+    pub findings: Vec<(u64, u64, String, String)>,
+    /// `holds`, `hold_releases` and `retention_rules` rows: (entry, the kind of entry the
+    /// table holds, id).
+    pub records: Vec<(u64, lifeguard_core::archive::EntryKind, String)>,
 }
 
 /// A legal hold and its release, as recorded.

@@ -1,7 +1,7 @@
 //! Verifying a stored archive: the whole chain, every payload, every projection row an item
 //! has, and every signed checkpoint, naming the first entry that is wrong.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lifeguard_core::archive::{
     ChainError, ChainVerifier, CheckpointError, Entry, EntryKind, Hash, Item, VerifyingKey,
@@ -10,7 +10,7 @@ use lifeguard_core::archive::{
 
 use crate::error::StoreError;
 use crate::plan::micros;
-use crate::types::ItemRow;
+use crate::types::{ItemRow, ProjectionRows};
 use crate::{AuditFilter, MAX_PAGE, Store};
 
 /// What a successful verification covered.
@@ -24,6 +24,8 @@ pub struct VerifyReport {
     pub disposed: u64,
     /// Signed checkpoints verified.
     pub checkpoints: u64,
+    /// Entries after the last checkpoint, which no signature covers yet.
+    pub unsigned: u64,
     /// The chain's head.
     pub head: Option<(u64, Hash)>,
 }
@@ -40,6 +42,12 @@ pub enum VerifyError {
     /// A checkpoint does not verify.
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    /// A checkpoint exists but no key was given to check it with.
+    #[error("checkpoint at entry {seq} cannot be checked: no public key was given")]
+    NoKey {
+        /// The checkpoint's entry.
+        seq: u64,
+    },
     /// A row the archive searches and filters on disagrees with the entry it comes from.
     #[error("entry {seq}: {message}")]
     Projection {
@@ -50,10 +58,11 @@ pub enum VerifyError {
     },
 }
 
-/// Verifies the whole archive. `progress` is called with (entries done, entries in all).
+/// Verifies the whole archive, its checkpoints with `key` (an archive with checkpoints needs
+/// one). `progress` is called with (entries done, entries in all).
 pub async fn verify(
     store: &dyn Store,
-    key: &VerifyingKey,
+    key: Option<&VerifyingKey>,
     progress: &mut (dyn FnMut(u64, u64) + Send),
 ) -> Result<VerifyReport, VerifyError> {
     let checkpoints: HashMap<u64, _> =
@@ -61,6 +70,8 @@ pub async fn verify(
     let total = store.head().await?.map_or(0, |(seq, _)| seq);
     let mut chain = ChainVerifier::new();
     let mut report = VerifyReport::default();
+    // Item rows not yet matched with the verdict that judged them: (action, findings).
+    let mut judged: BTreeMap<u64, (Option<String>, i64)> = BTreeMap::new();
     let workers = std::thread::available_parallelism().map_or(1, usize::from).clamp(1, 8);
     // A page's item and audit trail rows (by the range of entry numbers the page holds) are
     // read at the same time as the next page's entries, and both while the previous page is
@@ -69,7 +80,7 @@ pub async fn verify(
     let first = store.entries(1, MAX_PAGE).await?;
     let mut pending = read_page(store, 1, first).await;
     loop {
-        let ((entries, rows, actions), next_entries) = pending?;
+        let ((entries, rows, actions, projections), next_entries) = pending?;
         let Some(last) = entries.last() else { break };
         let next_from = last.seq + 1;
         let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
@@ -83,6 +94,11 @@ pub async fn verify(
                 message: "an item row exists for an entry that is not an item".into(),
             });
         }
+        // The item rows' verdict columns are compared when their verdict entry comes, which
+        // may be on a later page.
+        for row in rows.values() {
+            judged.insert(row.seq, (row.action.clone(), row.findings));
+        }
         let checking = tokio::task::spawn_blocking(move || {
             let own = prechecks(&entries, &rows, workers);
             (entries, own)
@@ -94,13 +110,16 @@ pub async fn verify(
                 format!("a verification thread failed: {err}"),
             )
         })?;
-        for (entry, (chain_check, projection_check)) in entries.iter().zip(own) {
+        let mut projections = Projections::new(&entries, projections);
+        for (entry, (chain_check, projection_check, expected)) in entries.iter().zip(own) {
             chain.push_prechecked(entry, false, chain_check)?;
             projection_check?;
             if let Some(checkpoint) = checkpoints.get(&entry.seq) {
+                let key = key.ok_or(VerifyError::NoKey { seq: entry.seq })?;
                 checkpoint.verify_against(key, &entry.hash)?;
                 report.checkpoints += 1;
             }
+            projections.check(entry, expected, &mut judged)?;
             if entry.kind == EntryKind::Item {
                 report.items += 1;
             }
@@ -108,24 +127,47 @@ pub async fn verify(
                 report.disposed += 1;
             }
         }
+        projections.leftover()?;
         check_actions(&entries, &actions)?;
         report.entries += entries.len() as u64;
         progress(report.entries, total);
     }
     report.head = chain.finish()?;
-    if let Some(highest) = checkpoints.keys().max() {
-        let last = report.head.map_or(0, |(seq, _)| seq);
-        if *highest > last {
-            return Err(ChainError::Truncated { last, expected: *highest }.into());
-        }
+    let last = report.head.map_or(0, |(seq, _)| seq);
+    let highest = checkpoints.keys().max().copied().unwrap_or(0);
+    if highest > last {
+        return Err(ChainError::Truncated { last, expected: highest }.into());
     }
+    if let Some((seq, _)) =
+        judged.iter().find(|(_, (action, findings))| action.is_some() || *findings != 0)
+    {
+        return Err(VerifyError::Projection {
+            seq: *seq,
+            message: "the item row names a verdict, but no verdict entry judged the item".into(),
+        });
+    }
+    report.unsigned = last - highest;
     Ok(report)
 }
 
-type Own = (Result<(), ChainError>, Result<(), VerifyError>);
+type Own = (Result<(), ChainError>, Result<(), VerifyError>, Expected);
 
-/// A page of entries with its item rows and the entry numbers of its audit trail rows.
-type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>);
+/// What an entry's payload says its projection rows hold.
+#[derive(Debug, Default)]
+enum Expected {
+    /// Nothing to compare: an item (compared on its own), an action, a disposed payload.
+    #[default]
+    Nothing,
+    /// A verdict: the item judged, its action, its number of findings, and its (category, rule)
+    /// pairs, sorted and without repeats.
+    Verdict { item: u64, action: String, findings: i64, pairs: Vec<(String, String)> },
+    /// A hold, hold release or retention rule, by id.
+    Record(String),
+}
+
+/// A page of entries with its item rows, the entry numbers of its audit trail rows and its
+/// other projection rows.
+type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>, ProjectionRows);
 
 /// A page: `entries` (read from `from` on), their item rows and audit trail rows, and the
 /// entries after them, the three read at the same time. The rows are read after the entries
@@ -138,15 +180,16 @@ async fn read_page(
     entries: Vec<Entry>,
 ) -> Result<(Page, Vec<Entry>), StoreError> {
     let Some(last) = entries.last() else {
-        return Ok(((entries, Vec::new(), Vec::new()), Vec::new()));
+        return Ok(((entries, Vec::new(), Vec::new(), ProjectionRows::default()), Vec::new()));
     };
     let to = last.seq + 1;
-    let (rows, actions, next) = tokio::join!(
+    let (rows, actions, projections, next) = tokio::join!(
         store.item_rows(from, to),
         action_rows(store, from, to),
+        store.projection_rows(from, to),
         store.entries(to, MAX_PAGE)
     );
-    Ok(((entries, rows?, actions?), next?))
+    Ok(((entries, rows?, actions?, projections?), next?))
 }
 
 /// The entry numbers of the audit trail's rows with `from <= seq < to`, newest first. Reading
@@ -212,6 +255,14 @@ fn prechecks(entries: &[Entry], rows: &HashMap<u64, ItemRow>, workers: usize) ->
 
 fn own_checks(entry: &Entry, rows: &HashMap<u64, ItemRow>) -> Own {
     let chain = check_entry(entry, false);
+    let expected = match (&entry.payload, chain.is_ok()) {
+        (Some(payload), true) => expected(entry, payload),
+        _ => Ok(Expected::Nothing),
+    };
+    let (expected, malformed) = match expected {
+        Ok(expected) => (expected, Ok(())),
+        Err(err) => (Expected::Nothing, Err(err)),
+    };
     let projection = if entry.kind == EntryKind::Item {
         match (rows.get(&entry.seq), &entry.payload) {
             (None, _) => Err(VerifyError::Projection {
@@ -222,9 +273,187 @@ fn own_checks(entry: &Entry, rows: &HashMap<u64, ItemRow>) -> Own {
             (Some(_), _) => Ok(()),
         }
     } else {
-        Ok(())
+        malformed
     };
-    (chain, projection)
+    (chain, projection, expected)
+}
+
+/// What the payload of a verdict, hold, hold release or retention entry says its rows hold.
+fn expected(entry: &Entry, payload: &str) -> Result<Expected, VerifyError> {
+    let seq = entry.seq;
+    let malformed =
+        |what: &str| VerifyError::Projection { seq, message: format!("payload: {what}") };
+    if !matches!(
+        entry.kind,
+        EntryKind::Verdict | EntryKind::Hold | EntryKind::HoldRelease | EntryKind::Retention
+    ) {
+        return Ok(Expected::Nothing);
+    }
+    let value: serde_json::Value =
+        serde_json::from_str(payload).map_err(|err| malformed(&err.to_string()))?;
+    let text = |field: &str| {
+        value
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| malformed(&format!("`{field}` missing")))
+    };
+    if entry.kind != EntryKind::Verdict {
+        return Ok(Expected::Record(text("id")?.to_owned()));
+    }
+    let item = value
+        .get("item")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| malformed("`item` missing"))?;
+    let findings = value
+        .get("findings")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| malformed("`findings` missing"))?;
+    let mut pairs = Vec::with_capacity(findings.len());
+    for finding in findings {
+        let field = |name: &str| {
+            finding
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| malformed(&format!("a finding's `{name}` missing")))
+        };
+        pairs.push((field("category")?, field("rule")?));
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    Ok(Expected::Verdict {
+        item,
+        action: text("action")?.to_owned(),
+        findings: i64::try_from(findings.len()).unwrap_or(i64::MAX),
+        pairs,
+    })
+}
+
+fn stray(seq: u64, table: &str) -> VerifyError {
+    VerifyError::Projection {
+        seq,
+        message: format!("a row in `{table}` exists for an entry that is not of its kind"),
+    }
+}
+
+/// A page's verdict, finding, hold, hold release and retention rule rows, checked entry by
+/// entry against what the payloads say. Each row must belong to an entry of its own kind on
+/// the page: a row added by hand (say, a hold release no one recorded) is caught like a row
+/// changed or removed, since every read of holds and findings trusts these tables.
+struct Projections {
+    verdicts: HashMap<u64, u64>,
+    findings: HashMap<u64, Vec<(u64, String, String)>>,
+    records: HashMap<u64, (EntryKind, String)>,
+    /// Rows whose entry is missing or of another kind, by entry number, reported in entry order
+    /// once the chain up to there has verified (a deleted entry is named as such first).
+    strays: BTreeMap<u64, &'static str>,
+}
+
+impl Projections {
+    fn new(entries: &[Entry], rows: ProjectionRows) -> Projections {
+        let kind_of =
+            |seq: u64| entries.binary_search_by_key(&seq, |e| e.seq).ok().map(|i| entries[i].kind);
+        let mut strays = BTreeMap::new();
+        let mut verdicts = HashMap::with_capacity(rows.verdicts.len());
+        for (seq, item) in rows.verdicts {
+            if kind_of(seq) != Some(EntryKind::Verdict) || verdicts.insert(seq, item).is_some() {
+                strays.entry(seq).or_insert("verdicts");
+            }
+        }
+        let mut findings: HashMap<u64, Vec<(u64, String, String)>> = HashMap::new();
+        for (verdict, item, category, rule) in rows.findings {
+            if kind_of(verdict) != Some(EntryKind::Verdict) {
+                strays.entry(verdict).or_insert("findings");
+            }
+            findings.entry(verdict).or_default().push((item, category, rule));
+        }
+        let mut records = HashMap::with_capacity(rows.records.len());
+        for (seq, kind, id) in rows.records {
+            if kind_of(seq) != Some(kind) || records.insert(seq, (kind, id)).is_some() {
+                let table = match kind {
+                    EntryKind::Hold => "holds",
+                    EntryKind::HoldRelease => "hold_releases",
+                    _ => "retention_rules",
+                };
+                strays.entry(seq).or_insert(table);
+            }
+        }
+        Projections { verdicts, findings, records, strays }
+    }
+
+    /// The first row left over once every entry of the page was checked.
+    fn leftover(&self) -> Result<(), VerifyError> {
+        match self.strays.first_key_value() {
+            Some((seq, table)) => Err(stray(*seq, table)),
+            None => Ok(()),
+        }
+    }
+
+    /// Compares `entry`'s rows with what its payload says, and a verdict's with the item row
+    /// it judged (taken out of `judged`).
+    fn check(
+        &mut self,
+        entry: &Entry,
+        expected: Expected,
+        judged: &mut BTreeMap<u64, (Option<String>, i64)>,
+    ) -> Result<(), VerifyError> {
+        let seq = entry.seq;
+        if let Some(table) = self.strays.remove(&seq) {
+            return Err(stray(seq, table));
+        }
+        let wrong = |message: &str| VerifyError::Projection { seq, message: message.to_owned() };
+        match entry.kind {
+            EntryKind::Verdict => {
+                let item = self
+                    .verdicts
+                    .remove(&seq)
+                    .ok_or_else(|| wrong("the verdict has no row in `verdicts`"))?;
+                let mut rows = self.findings.remove(&seq).unwrap_or_default();
+                let Expected::Verdict { item: judged_item, action, findings, pairs } = expected
+                else {
+                    // A disposed verdict: its rows can no longer be compared, but its item's
+                    // row is accounted for.
+                    judged.remove(&item);
+                    return Ok(());
+                };
+                if item != judged_item {
+                    return Err(wrong("the `verdicts` row names another item than the entry"));
+                }
+                if rows.iter().any(|(row_item, _, _)| *row_item != item) {
+                    return Err(wrong("a `findings` row names another item than the verdict"));
+                }
+                rows.sort_unstable();
+                let found: Vec<(String, String)> =
+                    rows.into_iter().map(|(_, category, rule)| (category, rule)).collect();
+                if found != pairs {
+                    return Err(wrong("the `findings` rows differ from the verdict's findings"));
+                }
+                // The item row holds the first verdict given; a later one leaves it alone.
+                if let Some((row_action, row_findings)) = judged.remove(&item)
+                    && (row_action.as_deref() != Some(action.as_str()) || row_findings != findings)
+                {
+                    return Err(VerifyError::Projection {
+                        seq: item,
+                        message: format!(
+                            "the item row's verdict columns differ from verdict entry {seq}"
+                        ),
+                    });
+                }
+                Ok(())
+            }
+            EntryKind::Hold | EntryKind::HoldRelease | EntryKind::Retention => {
+                let row = self.records.remove(&seq);
+                match (row, expected) {
+                    (None, _) => Err(wrong("the entry has no row in its table")),
+                    (Some((_, id)), Expected::Record(expected)) if id != expected => {
+                        Err(wrong("the row's id differs from the entry's"))
+                    }
+                    (Some(_), _) => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn compare(seq: u64, payload: &str, row: &ItemRow) -> Result<(), VerifyError> {
@@ -269,6 +498,15 @@ fn compare(seq: u64, payload: &str, row: &ItemRow) -> Result<(), VerifyError> {
     }
     if item.version_digest() != row.version_digest {
         return Err(differs("version_digest"));
+    }
+    if item.created_at.map_or(micros(item.captured_at), micros) != row.sort_at {
+        return Err(differs("sort_at"));
+    }
+    if row.indexed == Some(false) {
+        return Err(VerifyError::Projection {
+            seq,
+            message: "the item's words are missing from the search index".into(),
+        });
     }
     Ok(())
 }

@@ -9,7 +9,8 @@ use std::io::{self, IsTerminal as _, Write as _};
 use anyhow::{Context as _, bail};
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Checkpoint, Hold, HoldScope, Keep, Query, Retention, RetentionRule, SigningKey, format_time,
+    Checkpoint, Hold, HoldScope, Keep, Query, Retention, RetentionRule, SigningKey, VerifyingKey,
+    format_time,
 };
 use lifeguard_core::{Action, AuthorType, ContentKind};
 use lifeguard_store::{Disposal, Filters, Location, SearchRequest, Store, VerifyError};
@@ -28,8 +29,11 @@ pub(crate) fn run(args: &ArchiveArgs) -> anyhow::Result<Exit> {
         // Needs no database and no data directory: that is the point of it.
         return bundle::verify_export(dir, public_key.as_deref(), *format);
     }
+    if matches!(args.command, ArchiveCommand::PublicKey) {
+        return runtime()?.block_on(public_key(&args.store));
+    }
     runtime()?.block_on(async {
-        let store = open(&args.store).await?;
+        let store = open_existing(&args.store).await?;
         let store = store.as_ref();
         match &args.command {
             ArchiveCommand::Search { query, filters, limit, cursor, format } => {
@@ -37,9 +41,11 @@ pub(crate) fn run(args: &ArchiveArgs) -> anyhow::Result<Exit> {
             }
             ArchiveCommand::Show { id, format } => show(store, *id, *format).await,
             ArchiveCommand::Stats { format } => stats(store, *format).await,
-            ArchiveCommand::Verify { format } => verify(store, &key(&args.store)?, *format).await,
+            ArchiveCommand::Verify { format } => {
+                verify(store, verifying_key(&args.store, store).await?.as_ref(), *format).await
+            }
             ArchiveCommand::Checkpoint => {
-                match checkpoint(store, &key(&args.store)?).await? {
+                match checkpoint(store, &key(&args.store, store).await?).await? {
                     Some(c) => println!(
                         "signed checkpoint at entry {} ({})",
                         c.seq,
@@ -51,18 +57,31 @@ pub(crate) fn run(args: &ArchiveArgs) -> anyhow::Result<Exit> {
                 }
                 Ok(Exit::Ok)
             }
-            ArchiveCommand::PublicKey => {
-                println!("{}", key(&args.store)?.verifying_key().to_hex());
-                Ok(Exit::Ok)
-            }
+            ArchiveCommand::PublicKey => public_key(&args.store).await,
             ArchiveCommand::Export { query, filters, out } => {
-                bundle::export(store, &key(&args.store)?, query.as_deref(), filters, out).await
+                bundle::export(
+                    store,
+                    &key(&args.store, store).await?,
+                    query.as_deref(),
+                    filters,
+                    out,
+                )
+                .await
             }
             ArchiveCommand::VerifyExport { .. } => unreachable_verify_export(),
-            ArchiveCommand::Retention(command) => retention(store, command).await,
-            ArchiveCommand::Hold(command) => hold(store, command).await,
+            ArchiveCommand::Retention(command) => {
+                let exit = retention(store, command).await?;
+                sign_what_was_written(&args.store, store).await?;
+                Ok(exit)
+            }
+            ArchiveCommand::Hold(command) => {
+                let exit = hold(store, command).await?;
+                sign_what_was_written(&args.store, store).await?;
+                Ok(exit)
+            }
             ArchiveCommand::Dispose { dry_run, now, format } => {
-                dispose(store, &key(&args.store)?, *dry_run, now.as_deref(), *format).await
+                dispose(store, &key(&args.store, store).await?, *dry_run, now.as_deref(), *format)
+                    .await
             }
         }
     })
@@ -82,6 +101,23 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 pub(crate) async fn open(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    let (location, shown) = location(args);
+    lifeguard_store::open(&location)
+        .await
+        .with_context(|| format!("cannot open the archive at {shown}"))
+}
+
+/// Opens an archive that must exist already: the archive commands read or extend one, and a
+/// mistyped `--data` should say so, not answer from a new empty archive.
+async fn open_existing(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    let (location, shown) = location(args);
+    if lifeguard_store::exists(&location) == Some(false) {
+        bail!("there is no archive at {shown} (check --data or --database)");
+    }
+    open(args).await
+}
+
+fn location(args: &StoreArgs) -> (Location, String) {
     let location = match &args.database {
         Some(url) => Location::Url(url.clone()),
         None => Location::DataDir(args.data.clone()),
@@ -90,13 +126,74 @@ pub(crate) async fn open(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
         Location::Url(url) => lifeguard_store::redact(url),
         Location::DataDir(dir) => dir.join(lifeguard_store::SQLITE_FILE).display().to_string(),
     };
-    lifeguard_store::open(&location)
-        .await
-        .with_context(|| format!("cannot open the archive at {shown}"))
+    (location, shown)
 }
 
-pub(crate) fn key(args: &StoreArgs) -> anyhow::Result<SigningKey> {
-    lifeguard_store::load_or_create_key(&args.data).context("cannot load the archive's signing key")
+/// The key that signs this archive's checkpoints. A new one is made only for an archive that
+/// nothing has signed yet: if its checkpoints were signed by another key (the key file is
+/// missing or replaced, or `--data` names another archive's directory), every checkpoint signed
+/// from now on would fail verification, so that is refused.
+pub(crate) async fn key(args: &StoreArgs, store: &dyn Store) -> anyhow::Result<SigningKey> {
+    let Some(expected) = signed_by(store).await? else {
+        return lifeguard_store::load_or_create_key(&args.data)
+            .context("cannot load the archive's signing key");
+    };
+    let file = args.data.join(lifeguard_store::KEY_FILE);
+    let key = lifeguard_store::load_key(&args.data)
+        .context("cannot load the archive's signing key")?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no signing key, but this archive's checkpoints were signed by key {expected}; \
+                 restore that key file, or pass the --data directory that holds it",
+                file.display()
+            )
+        })?;
+    let found = lifeguard_core::archive::key_id(&key.verifying_key());
+    if found != expected {
+        bail!(
+            "{}: this is key {found}, but this archive's checkpoints were signed by key \
+             {expected}; pass the --data directory that holds this archive's key",
+            file.display()
+        );
+    }
+    Ok(key)
+}
+
+/// The key that checks this archive's checkpoints, never made anew: with no key file, only an
+/// archive without checkpoints can be verified (and verification then says it is unsigned).
+async fn verifying_key(
+    args: &StoreArgs,
+    store: &dyn Store,
+) -> anyhow::Result<Option<VerifyingKey>> {
+    match lifeguard_store::load_key(&args.data).context("cannot load the archive's signing key")? {
+        Some(key) => Ok(Some(key.verifying_key())),
+        None => match signed_by(store).await? {
+            Some(expected) => bail!(
+                "{}: no signing key, but this archive's checkpoints were signed by key \
+                 {expected}; restore that key file, or pass the --data directory that holds it",
+                args.data.join(lifeguard_store::KEY_FILE).display()
+            ),
+            None => Ok(None),
+        },
+    }
+}
+
+/// Prints the public key: of the archive's key if there is an archive, else of the data
+/// directory's key (made if missing), which an archive made there later will sign with.
+async fn public_key(args: &StoreArgs) -> anyhow::Result<Exit> {
+    let key = if lifeguard_store::exists(&location(args).0) == Some(false) {
+        lifeguard_store::load_or_create_key(&args.data)
+            .context("cannot load the archive's signing key")?
+    } else {
+        key(args, open(args).await?.as_ref()).await?
+    };
+    println!("{}", key.verifying_key().to_hex());
+    Ok(Exit::Ok)
+}
+
+/// The key id of the archive's latest checkpoint.
+async fn signed_by(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    Ok(store.checkpoints().await?.last().map(|c| c.key_id.clone()))
 }
 
 /// Signs the chain's head unless it is already signed there.
@@ -111,6 +208,24 @@ pub(crate) async fn checkpoint(
     let checkpoint = key.checkpoint(seq, head, format_time(Timestamp::now()));
     store.add_checkpoint(&checkpoint).await?;
     Ok(Some(checkpoint))
+}
+
+/// Signs the head after a command that wrote entries, as an import does when it ends, so that
+/// what the command recorded is vouched for at once. Nothing happens when the head is signed
+/// already (a command that only read).
+pub(crate) async fn sign_what_was_written(
+    args: &StoreArgs,
+    store: &dyn Store,
+) -> anyhow::Result<()> {
+    let unsigned = match (store.head().await?, store.checkpoints().await?.last()) {
+        (Some((head, _)), Some(last)) => head != last.seq,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if unsigned {
+        checkpoint(store, &key(args, store).await?).await?;
+    }
+    Ok(())
 }
 
 /// An RFC 3339 time, or a plain date meaning midnight UTC.
@@ -232,10 +347,14 @@ async fn stats(store: &dyn Store, format: Format) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-async fn verify(store: &dyn Store, key: &SigningKey, format: Format) -> anyhow::Result<Exit> {
+async fn verify(
+    store: &dyn Store,
+    key: Option<&VerifyingKey>,
+    format: Format,
+) -> anyhow::Result<Exit> {
     let progress = output::progress_bar("verifying", 0);
     let bar = progress.clone();
-    let result = lifeguard_store::verify(store, &key.verifying_key(), &mut move |done, total| {
+    let result = lifeguard_store::verify(store, key, &mut move |done, total| {
         if let Some(bar) = &bar {
             bar.set_length(total);
             bar.set_position(done);
@@ -247,6 +366,22 @@ async fn verify(store: &dyn Store, key: &SigningKey, format: Format) -> anyhow::
     }
     let mut out = io::stdout().lock();
     match result {
+        // Without a checkpoint nothing vouches for the chain: whoever can write the database
+        // could have rewritten every entry and recomputed every hash.
+        Ok(report) if report.head.is_some() && report.checkpoints == 0 => {
+            let error = "no signed checkpoint covers the archive, so its entries cannot be \
+                         vouched for; sign one with `lifeguard archive checkpoint`";
+            match format {
+                Format::Json => writeln!(
+                    out,
+                    "{}",
+                    json!({"ok": false, "error": error, "entries": report.entries,
+                        "checkpoints": 0, "unsigned": report.unsigned})
+                )?,
+                Format::Text => writeln!(out, "NOT VERIFIED: {error}")?,
+            }
+            Ok(Exit::NeedsAction)
+        }
         Ok(report) => {
             let head = report.head.map(|(seq, hash)| (seq, lifeguard_core::archive::hex(&hash)));
             match format {
@@ -255,18 +390,29 @@ async fn verify(store: &dyn Store, key: &SigningKey, format: Format) -> anyhow::
                     "{}",
                     json!({"ok": true, "entries": report.entries, "items": report.items,
                         "disposed": report.disposed, "checkpoints": report.checkpoints,
+                        "unsigned": report.unsigned,
                         "head": head.as_ref().map(|(seq, hash)| json!({"seq": seq, "hash": hash}))})
                 )?,
                 Format::Text => match head {
-                    Some((seq, hash)) => writeln!(
-                        out,
-                        "ok: {} entries ({} items, {} disposed), {} signed checkpoint{} verified; head is entry {seq} {hash}",
-                        report.entries,
-                        report.items,
-                        report.disposed,
-                        report.checkpoints,
-                        if report.checkpoints == 1 { "" } else { "s" }
-                    )?,
+                    Some((seq, hash)) => {
+                        writeln!(
+                            out,
+                            "ok: {} entries ({} items, {} disposed), {} signed checkpoint{} verified; head is entry {seq} {hash}",
+                            report.entries,
+                            report.items,
+                            report.disposed,
+                            report.checkpoints,
+                            if report.checkpoints == 1 { "" } else { "s" }
+                        )?;
+                        if report.unsigned > 0 {
+                            writeln!(
+                                out,
+                                "note: the last {} entr{} come after the latest checkpoint and are not signed yet",
+                                report.unsigned,
+                                if report.unsigned == 1 { "y" } else { "ies" }
+                            )?;
+                        }
+                    }
                     None => writeln!(out, "ok: the archive is empty")?,
                 },
             }

@@ -28,10 +28,12 @@ pub(crate) fn run(args: &DemoArgs) -> anyhow::Result<Exit> {
             .await
             .with_context(|| format!("cannot open the archive at {shown}"))?;
         let report = seed(store.as_ref(), &policy, &args.data).await?;
+        let key = lifeguard_store::load_or_create_key(&args.data)
+            .context("cannot load the archive's signing key")?;
         print_summary(&args.data, &report)?;
         serve::announce(&listener)?;
         print_logins()?;
-        serve::serve(listener, store, policy, Config::default()).await
+        serve::serve(listener, store, key, policy, Config::default()).await
     });
     runtime.shutdown_timeout(Duration::from_secs(5));
     exit

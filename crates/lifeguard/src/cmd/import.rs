@@ -58,7 +58,7 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let runtime = archive::runtime()?;
     let store = runtime.block_on(open(&args.store))?;
-    let key = key(&args.store)?;
+    let key = runtime.block_on(key(&args.store, store.as_ref()))?;
 
     let read = Arc::new(AtomicU64::new(0));
     let reader = CountingReader {
@@ -98,7 +98,9 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
             if let Some(bar) = &bar {
                 bar.set_position(read.load(Ordering::Relaxed));
             }
-            if total.head.unwrap_or(0) >= signed_at + CHECKPOINT_EVERY {
+            // The first batch is signed at once, so an import cut short later leaves a
+            // signed archive; then one checkpoint every CHECKPOINT_EVERY entries.
+            if signed_at == 0 || total.head.unwrap_or(0) >= signed_at + CHECKPOINT_EVERY {
                 checkpoint(store.as_ref(), &key).await.map_err(|err| (total, err))?;
                 signed_at = total.head.unwrap_or(0);
             }

@@ -86,6 +86,7 @@ pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
                 println!("{}", minted.text);
             }
         }
+        archive::sign_what_was_written(&args.store, store.as_ref()).await?;
         Ok(Exit::Ok)
     })
 }

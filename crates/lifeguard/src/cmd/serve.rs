@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use lifeguard_core::archive::SigningKey;
 use lifeguard_server::{AppState, Config, ServedPolicy};
 use lifeguard_store::Store;
 use tokio::net::TcpListener;
@@ -25,6 +26,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
     let exit = runtime.block_on(async {
         let listener = bind(args.listen).await?;
         let store = archive::open(&args.store).await?;
+        let key = archive::key(&args.store, store.as_ref()).await?;
         if store.people().await.context("cannot read the directory of people")?.is_empty() {
             tracing::warn!(
                 "the directory has no people yet, so no one can sign in; `lifeguard demo` starts \
@@ -37,7 +39,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Exit> {
             ..Config::default()
         };
         announce(&listener)?;
-        serve(listener, store, policy, config).await
+        serve(listener, store, key, policy, config).await
     });
     // Blocking tasks (password hashing) left over from cut-off requests must not hold the
     // exit up.
@@ -103,12 +105,16 @@ pub(crate) fn announce(listener: &TcpListener) -> anyhow::Result<SocketAddr> {
 pub(crate) async fn serve(
     listener: TcpListener,
     store: Box<dyn Store>,
+    key: SigningKey,
     policy: ServedPolicy,
     config: Config,
 ) -> anyhow::Result<Exit> {
     let address = listener.local_addr().context("cannot read the listening address")?;
     let grace = config.shutdown_grace;
-    let state = AppState::new(Arc::from(store), policy, Config { listen: address, ..config });
+    let store: Arc<dyn Store> = Arc::from(store);
+    let key = Arc::new(key);
+    let signing = tokio::spawn(sign_periodically(Arc::clone(&store), Arc::clone(&key)));
+    let state = AppState::new(Arc::clone(&store), policy, Config { listen: address, ..config });
     let (signalled, stopping) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {
         lifeguard_server::shutdown_signal().await;
@@ -127,11 +133,38 @@ pub(crate) async fn serve(
                     grace.as_secs()
                 );
                 server.abort();
+                signing.abort();
+                sign(store.as_ref(), &key).await;
                 return Ok(Exit::Ok);
             }
         },
     };
+    signing.abort();
+    sign(store.as_ref(), &key).await;
     finished.context("the server stopped unexpectedly")?.context("the server failed")?;
     tracing::info!("stopped");
     Ok(Exit::Ok)
+}
+
+/// How often the server signs the chain's head, if it has moved: what the server records is
+/// vouched for within this long, and at the latest when it stops.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(60);
+
+async fn sign_periodically(store: Arc<dyn Store>, key: Arc<SigningKey>) {
+    let mut ticks = tokio::time::interval(CHECKPOINT_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        sign(store.as_ref(), &key).await;
+    }
+}
+
+/// Signs a checkpoint at the head unless one is there already; a failure is logged, and the
+/// next attempt comes with the next interval.
+async fn sign(store: &dyn Store, key: &SigningKey) {
+    match archive::checkpoint(store, key).await {
+        Ok(Some(checkpoint)) => tracing::info!(entry = checkpoint.seq, "signed a checkpoint"),
+        Ok(None) => {}
+        Err(err) => tracing::warn!("cannot sign a checkpoint: {err:#}"),
+    }
 }

@@ -395,6 +395,17 @@ fn show_gives_an_items_versions_verdicts_and_place_in_the_chain() {
 fn stats_count_the_archive_in_text_and_json() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
+    // A mistyped --data is named, not answered from a new empty archive.
+    for command in [&["archive", "verify"][..], &["archive", "stats"], &["archive", "search", "x"]]
+    {
+        let run = with_data(data, command);
+        assert_eq!(run.code, 2, "{command:?}: {}{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("there is no archive at"), "{}", run.stderr);
+    }
+    assert!(!data.join("archive.sqlite3").exists() && !data.join("signing.key").exists());
+    let nothing = data.join("nothing.jsonl");
+    fs::write(&nothing, "").unwrap();
+    ok_with_data(data, &["import", "jsonl", path(&nothing), "--no-progress"]);
     let empty = stats(data);
     assert_eq!((empty["entries"].as_u64(), empty["items"].as_u64()), (Some(0), Some(0)));
     assert_eq!(empty["head"], Value::Null);
@@ -606,6 +617,63 @@ fn verify_names_the_first_entry_changed_behind_the_archives_back() {
 }
 
 /// `archive dispose --now NOW --format json`: (disposed ids, held ids with their hold, all).
+#[test]
+fn the_signing_key_is_never_replaced_behind_an_archives_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, other) = (dir.path().join("data"), dir.path().join("other"));
+    archive_of_fixtures(&data);
+    import(&other, "jsonl", "imports/jsonl/items.jsonl", &[]);
+    let key_file = data.join("signing.key");
+    let kept = dir.path().join("signing.key.kept");
+    let signed_by = ok_with_data(&data, &["archive", "public-key"]).stdout;
+
+    // Without its key file, nothing is signed with a new key, and verification says why.
+    fs::rename(&key_file, &kept).unwrap();
+    let more = fixture("imports/jsonl/items.jsonl");
+    for command in [
+        &["archive", "verify"][..],
+        &["archive", "checkpoint"],
+        &["import", "jsonl", path(&more), "--no-progress"],
+    ] {
+        let run = with_data(&data, command);
+        assert_eq!(run.code, 2, "{command:?}: {}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr
+                .contains("no signing key, but this archive's checkpoints were signed by key"),
+            "{command:?}: {}",
+            run.stderr
+        );
+        assert!(!key_file.exists(), "{command:?} made a new key");
+    }
+
+    // Another archive's key, or another archive's directory, is refused the same way.
+    fs::copy(other.join("signing.key"), &key_file).unwrap();
+    let run = with_data(&data, &["archive", "checkpoint"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("this is key "), "{}", run.stderr);
+    fs::rename(&kept, &key_file).unwrap();
+    let database = format!("sqlite:{}", path(&data.join("archive.sqlite3")));
+    let run =
+        lifeguard(&["archive", "checkpoint", "--database", &database, "--data", path(&other)], "");
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("this is key "), "{}", run.stderr);
+    assert_eq!(ok_with_data(&data, &["archive", "public-key"]).stdout, signed_by);
+    assert!(ok_with_data(&data, &["archive", "verify"]).stdout.starts_with("ok: "));
+
+    // With its checkpoints gone, nothing vouches for the chain: it could have been rewritten.
+    let Some(shell) = tool("sqlite3") else {
+        eprintln!("skipped the unsigned-archive part: no sqlite3 shell");
+        return;
+    };
+    let db = data.join("archive.sqlite3");
+    sqlite(&shell, &db, &["DROP TRIGGER checkpoints_no_delete; DELETE FROM checkpoints;"]);
+    let run = with_data(&data, &["archive", "verify"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("NOT VERIFIED: no signed checkpoint"), "{}", run.stdout);
+    ok_with_data(&data, &["archive", "checkpoint"]);
+    assert!(ok_with_data(&data, &["archive", "verify"]).stdout.starts_with("ok: "));
+}
+
 fn dispose(data: &Path, now: &str, extra: &[&str]) -> (Vec<u64>, Vec<(u64, String)>, Value) {
     let mut args = vec!["archive", "dispose", "--now", now, "--format", "json"];
     args.extend(extra);
@@ -1154,6 +1222,13 @@ fn export_bundles_verify_and_every_kind_of_tampering_is_named() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("is not empty; export into a new folder"), "{}", run.stderr);
     let empty = exported.root.join("empty");
+    let run =
+        with_data(&empty, &["archive", "export", "--out", path(&exported.root.join("nothing"))]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("there is no archive at"), "{}", run.stderr);
+    let nothing = exported.root.join("nothing.jsonl");
+    fs::write(&nothing, "").unwrap();
+    ok_with_data(&empty, &["import", "jsonl", path(&nothing), "--no-progress"]);
     let run =
         with_data(&empty, &["archive", "export", "--out", path(&exported.root.join("nothing"))]);
     assert_eq!(run.code, 2);

@@ -29,7 +29,7 @@ async fn search(store: &dyn Store, query: &str, filters: Filters) -> Vec<String>
 }
 
 async fn verify_store(store: &dyn Store) -> Result<lifeguard_store::VerifyReport, VerifyError> {
-    verify(store, &key().verifying_key(), &mut |_, _| {}).await
+    verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await
 }
 
 async fn sign(store: &dyn Store) {
@@ -312,7 +312,7 @@ pub(crate) async fn verify_accepts_an_untouched_archive(b: &Backend) {
     assert_eq!((report.entries, report.items, report.checkpoints), (8, 4, 1));
     assert_eq!(report.head.map(|(seq, _)| seq), Some(8));
     let other = lifeguard_core::archive::SigningKey::from_seed(&[8; 32]).verifying_key();
-    let err = verify(store, &other, &mut |_, _| {}).await.expect_err("another key");
+    let err = verify(store, Some(&other), &mut |_, _| {}).await.expect_err("another key");
     assert!(err.to_string().contains("signed by key"), "{err}");
 }
 
@@ -367,6 +367,87 @@ pub(crate) async fn altered_search_row_is_caught(b: &Backend) {
         matches!(&err, VerifyError::Projection { seq: 5, message } if message.contains("author")),
         "{err}"
     );
+}
+
+/// Expects verification to fail on a projection row of entry `seq`, naming `what`.
+async fn assert_projection_caught(b: &Backend, seq: u64, what: &str) {
+    let err = verify_store(b.store.as_ref()).await.expect_err("caught");
+    assert!(
+        matches!(&err, VerifyError::Projection { seq: s, message } if *s == seq && message.contains(what)),
+        "{err}"
+    );
+}
+
+pub(crate) async fn altered_verdict_rows_are_caught(b: &Backend) {
+    // Item 3 ("guaranteed returns") has findings; verdict entry 4 judged it.
+    let tampers = [
+        ("UPDATE items SET action = 'allow', findings = 0 WHERE seq = 3", 3, "verdict columns"),
+        ("DELETE FROM findings WHERE verdict = 4", 4, "`findings` rows"),
+        ("UPDATE findings SET rule = 'OTHER' WHERE verdict = 4", 4, "`findings` rows"),
+        (
+            "DELETE FROM findings WHERE verdict = 4; DELETE FROM verdicts WHERE seq = 4",
+            4,
+            "no row in `verdicts`",
+        ),
+        ("UPDATE verdicts SET item = 1 WHERE seq = 4", 4, "another item"),
+        (
+            "INSERT INTO findings (item, verdict, category, rule) VALUES (1, 3, 'offensive', 'X')",
+            3,
+            "`findings`",
+        ),
+        ("UPDATE items SET action = 'block', findings = 1 WHERE seq = 1", 1, "verdict columns"),
+        ("UPDATE items SET sort_at = 0 WHERE seq = 5", 5, "sort_at"),
+    ];
+    for (tamper, seq, what) in tampers {
+        let fresh = b.fresh().await;
+        append(fresh.store.as_ref(), demo()).await;
+        fresh.drop_guards().await;
+        fresh.exec(tamper).await.expect("tamper");
+        assert_projection_caught(&fresh, seq, what).await;
+        fresh.cleanup().await;
+    }
+}
+
+pub(crate) async fn forged_hold_and_retention_rows_are_caught(b: &Backend) {
+    let store = b.store.as_ref();
+    append(store, demo()).await;
+    let rule = store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
+    let hold = Hold {
+        id: "matter-7".into(),
+        reason: "Litigation hold for matter 7".into(),
+        owner: "legal@acme".into(),
+        scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
+    };
+    let placed = store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
+    verify_store(store).await.expect("untouched");
+    b.drop_guards().await;
+    // A release no one recorded, borrowing the retention rule's entry number: reads of the
+    // holds in force would take the hold as released.
+    b.exec(&format!("INSERT INTO hold_releases (seq, id) VALUES ({rule}, 'matter-7')"))
+        .await
+        .expect("tamper");
+    assert_projection_caught(b, rule, "hold_releases").await;
+    b.exec(&format!("DELETE FROM hold_releases WHERE seq = {rule}")).await.expect("undo");
+    b.exec(&format!("UPDATE holds SET id = 'matter-8' WHERE seq = {placed}"))
+        .await
+        .expect("tamper");
+    assert_projection_caught(b, placed, "id differs").await;
+    b.exec(&format!("DELETE FROM holds WHERE seq = {placed}")).await.expect("tamper");
+    assert_projection_caught(b, placed, "no row").await;
+}
+
+pub(crate) async fn unindexed_item_is_caught(b: &Backend) {
+    append(b.store.as_ref(), demo()).await;
+    if !b.is_postgres() {
+        // SQLite's full-text table keeps no copy of an item's words to compare.
+        return;
+    }
+    b.drop_guards().await;
+    b.exec("UPDATE items SET tsv = NULL WHERE seq = 5").await.expect("tamper");
+    assert_projection_caught(b, 5, "search index").await;
 }
 
 pub(crate) async fn deleted_entry_is_caught(b: &Backend) {

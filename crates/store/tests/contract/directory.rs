@@ -71,7 +71,7 @@ async fn person(store: &dyn Store, login: &str, role: Role, manager: Option<i64>
 }
 
 async fn verify_store(store: &dyn Store) -> lifeguard_store::VerifyReport {
-    verify(store, &key().verifying_key(), &mut |_, _| {}).await.expect("verifies")
+    verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await.expect("verifies")
 }
 
 pub(crate) async fn people_are_created_changed_and_validated(b: &Backend) {
@@ -1044,14 +1044,16 @@ pub(crate) async fn altered_audit_trail_is_caught(b: &Backend) {
     let all = AuditFilter { limit: 10, ..AuditFilter::default() };
     let err = store.audit_trail(&all).await.expect_err("a lying row");
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
-    let err = verify(store, &key().verifying_key(), &mut |_, _| {}).await.expect_err("caught");
+    let err =
+        verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await.expect_err("caught");
     assert!(err.to_string().contains("entry 4: the audit trail's `actor` differs"), "{err}");
     b.exec("UPDATE actions SET actor = 'root' WHERE seq = 4").await.expect("put back");
     verify_store(store).await;
 
     // A row removed, so the action would never be listed.
     b.exec("DELETE FROM actions WHERE seq = 5").await.expect("tamper");
-    let err = verify(store, &key().verifying_key(), &mut |_, _| {}).await.expect_err("caught");
+    let err =
+        verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await.expect_err("caught");
     assert!(
         matches!(&err, lifeguard_store::VerifyError::Projection { seq: 5, message }
             if message.contains("no row in the audit trail")),
@@ -1062,7 +1064,8 @@ pub(crate) async fn altered_audit_trail_is_caught(b: &Backend) {
     b.exec("INSERT INTO actions (seq, recorded_at, actor, action) VALUES (2, 0, 'x', 'y')")
         .await
         .expect("tamper");
-    let err = verify(store, &key().verifying_key(), &mut |_, _| {}).await.expect_err("caught");
+    let err =
+        verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await.expect_err("caught");
     assert!(err.to_string().contains("entry 2"), "{err}");
     b.exec("DELETE FROM actions WHERE seq = 2").await.expect("put back");
 
@@ -1070,7 +1073,8 @@ pub(crate) async fn altered_audit_trail_is_caught(b: &Backend) {
     b.exec("INSERT INTO actions (seq, recorded_at, actor, action) VALUES (5, 0, 'root', 'y')")
         .await
         .expect("put back, wrongly");
-    let err = verify(store, &key().verifying_key(), &mut |_, _| {}).await.expect_err("caught");
+    let err =
+        verify(store, Some(&key().verifying_key()), &mut |_, _| {}).await.expect_err("caught");
     assert!(err.to_string().contains("entry 5: the audit trail's `action` differs"), "{err}");
 }
 
@@ -1087,7 +1091,7 @@ pub(crate) async fn verify_runs_while_actions_are_written(b: &Backend) {
     };
     let verifying = async {
         for _ in 0..20 {
-            verify(store, &key().verifying_key(), &mut |_, _| {})
+            verify(store, Some(&key().verifying_key()), &mut |_, _| {})
                 .await
                 .expect("verifies while being written");
         }

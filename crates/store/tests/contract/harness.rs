@@ -51,6 +51,26 @@ impl Backend {
         self.store.backend()
     }
 
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.raw, Raw::Postgres { .. })
+    }
+
+    /// A new, empty archive on the same kind of database; the caller cleans it up.
+    pub(crate) async fn fresh(&self) -> Backend {
+        match &self.raw {
+            Raw::Sqlite(_) => sqlite().await,
+            Raw::Postgres { admin, .. } => {
+                let url = lifeguard_store::create_scratch_database(admin, "lifeguard_test")
+                    .await
+                    .expect("create a database on the test server");
+                let store = lifeguard_store::open(&Location::Url(url.clone()))
+                    .await
+                    .expect("open postgres");
+                Backend { store, raw: Raw::Postgres { admin: admin.clone(), url }, _dir: None }
+            }
+        }
+    }
+
     /// Runs SQL directly, as an administrator with the database open could.
     pub(crate) async fn exec(&self, sql: &str) -> Result<(), sqlx::Error> {
         match &self.raw {
@@ -86,12 +106,20 @@ impl Backend {
                 conn.close().await.expect("close");
                 names.iter().map(|name| format!("DROP TRIGGER {name};")).collect::<String>()
             }
-            Raw::Postgres { .. } => {
-                ["entries", "items", "verdicts", "findings", "disposed", "actions"]
-                    .iter()
-                    .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
-                    .collect()
-            }
+            Raw::Postgres { .. } => [
+                "entries",
+                "items",
+                "verdicts",
+                "findings",
+                "disposed",
+                "actions",
+                "holds",
+                "hold_releases",
+                "retention_rules",
+            ]
+            .iter()
+            .map(|t| format!("ALTER TABLE {t} DISABLE TRIGGER USER;"))
+            .collect(),
         };
         self.exec(&sql).await.expect("drop the guards");
     }
