@@ -3,7 +3,9 @@
 //!
 //! Every reader streams. JSON Lines is read line by line; the two single-document formats are
 //! parsed one array element at a time, each element handed on before the next is read, so
-//! memory stays bounded by the largest record whatever the size of the file.
+//! memory stays bounded by the largest record whatever the size of the file. The one exception
+//! is the versions of an edited tweet, which an X archive lists newest first: they are held
+//! until the last of them has been read, then handed on oldest first (see [`x`]).
 //!
 //! A record that cannot become an item is reported through the callback as
 //! [`ImportError::Record`] and reading goes on. A file that cannot be read further (broken
@@ -126,11 +128,12 @@ pub(crate) fn read(
     }
 }
 
-/// The callback as the format readers take it.
-type OnRecord<'a> = dyn FnMut(Result<(Position, Item), ImportError>) -> ControlFlow<()> + 'a;
+/// The callback as the format readers take it. A reader may map its records to something
+/// more than an item (`T`) for its own use before handing items on.
+type OnRecord<'a, T = Item> = dyn FnMut(Result<(Position, T), ImportError>) -> ControlFlow<()> + 'a;
 
-/// Turns one array element into an item, or says (as a message) why it cannot.
-type MapRecord<'a> = dyn FnMut(&Value) -> Result<Item, String> + 'a;
+/// Turns one array element into an item (or a `T`), or says (as a message) why it cannot.
+type MapRecord<'a, T = Item> = dyn FnMut(&Value) -> Result<T, String> + 'a;
 
 /// A field error in the form the archive's own errors take: "field `x`: message".
 fn field_error(field: &str, message: impl fmt::Display) -> String {
@@ -186,19 +189,23 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// The state of reading one JSON document whose records are the elements of an array in it.
-struct Stream<'a> {
+struct Stream<'a, T = Item> {
     file: &'a str,
     spot: Rc<Cell<Spot>>,
-    map: &'a mut MapRecord<'a>,
-    on_record: &'a mut OnRecord<'a>,
+    map: &'a mut MapRecord<'a, T>,
+    on_record: &'a mut OnRecord<'a, T>,
     /// Index of the next record.
     record: u64,
     /// The callback asked to stop; the error that unwinds the parser is not a real one.
     stopped: bool,
 }
 
-impl<'a> Stream<'a> {
-    fn new(file: &'a str, map: &'a mut MapRecord<'a>, on_record: &'a mut OnRecord<'a>) -> Self {
+impl<'a, T> Stream<'a, T> {
+    fn new(
+        file: &'a str,
+        map: &'a mut MapRecord<'a, T>,
+        on_record: &'a mut OnRecord<'a, T>,
+    ) -> Self {
         Stream { file, spot: Rc::default(), map, on_record, record: 0, stopped: false }
     }
 
@@ -242,7 +249,7 @@ impl<'a> Stream<'a> {
         reader: Counting<R>,
         root: impl FnOnce(
             &mut serde_json::Deserializer<serde_json::de::IoRead<Counting<R>>>,
-            &mut Stream<'a>,
+            &mut Stream<'a, T>,
         ) -> serde_json::Result<()>,
     ) -> Result<(), ImportError> {
         let mut deserializer = serde_json::Deserializer::from_reader(reader);
@@ -269,13 +276,13 @@ fn json_message(err: &serde_json::Error) -> String {
 
 /// Deserializes an array by handing each element to the stream as soon as it is parsed; the
 /// array itself is never built.
-struct Elements<'s, 'a> {
-    stream: &'s mut Stream<'a>,
+struct Elements<'s, 'a, T = Item> {
+    stream: &'s mut Stream<'a, T>,
     /// What the array should contain, for the message when it is not an array.
     expecting: &'static str,
 }
 
-impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
+impl<'de, T> DeserializeSeed<'de> for Elements<'_, '_, T> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -283,7 +290,7 @@ impl<'de> DeserializeSeed<'de> for Elements<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for Elements<'_, '_> {
+impl<'de, T> Visitor<'de> for Elements<'_, '_, T> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

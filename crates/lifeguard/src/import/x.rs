@@ -16,11 +16,20 @@
 //!   external id so that every version of a tweet shares one. A tweet with `deleted_at` (as
 //!   in `deleted-tweets.js`) is a deletion, timed by `deleted_at`.
 //!
+//! An archive lists tweets newest first, so an edited tweet's later versions come before its
+//! original. The archive must record them oldest first (the original as the original, each
+//! edit revising the version before it), so the versions of an edited tweet are held back
+//! until every one its `editTweetIds` names has been read (or the file ends) and then handed
+//! on in that list's order. Only these incomplete edit chains are held; every other tweet is
+//! handed on as soon as it is read.
+//!
 //! The archive's tweets do not name their author: account and author stay empty unless the
 //! tweet carries `user.screen_name`, and the caller fills them in from the archive's
 //! `account.js` or the command line. The raw payload is the `tweet` object as JSON.
 
+use std::collections::HashMap;
 use std::io::{self, Read};
+use std::ops::ControlFlow;
 
 use jiff::Timestamp;
 use lifeguard_core::archive::{Change, Item, Media};
@@ -28,10 +37,17 @@ use lifeguard_core::item::{AuthorType, ContentKind};
 use serde::de::DeserializeSeed as _;
 use serde_json::{Map, Value};
 
-use super::{Elements, ImportError, MapRecord, OnRecord, Stream, field_error, string_field};
+use super::{
+    Elements, ImportError, MapRecord, OnRecord, Position, Stream, field_error, string_field,
+};
 
 /// The longest prefix accepted before the `=`.
 const MAX_PREFIX: usize = 256;
+
+/// The most versions an edit chain may list. X allows five edits, so six versions; the margin
+/// is for what X may allow later, and the bound keeps the chains' bookkeeping (linear scans of
+/// the list) cheap whatever a file claims.
+const MAX_VERSIONS: usize = 100;
 
 pub(super) fn read(
     file: &str,
@@ -39,9 +55,26 @@ pub(super) fn read(
     captured_at: Timestamp,
     on_record: &mut OnRecord<'_>,
 ) -> Result<(), ImportError> {
-    let mut map = |value: &Value| item(value, captured_at);
-    let map: &mut MapRecord<'_> = &mut map;
-    let mut stream = Stream::new(file, map, on_record);
+    let mut chains = EditChains::default();
+    let mut in_order =
+        |record: Result<(Position, Tweet), ImportError>| chains.push(record, on_record);
+    let read = read_tweets(file, reader, captured_at, &mut in_order);
+    // What is still held is the chains whose other versions the file does not have, or had
+    // after the point where it broke off.
+    chains.finish(on_record);
+    read
+}
+
+/// Reads the file's tweets in file order.
+fn read_tweets(
+    file: &str,
+    reader: impl Read,
+    captured_at: Timestamp,
+    on_tweet: &mut OnRecord<'_, Tweet>,
+) -> Result<(), ImportError> {
+    let mut map = |value: &Value| tweet(value, captured_at);
+    let map: &mut MapRecord<'_, Tweet> = &mut map;
+    let mut stream = Stream::new(file, map, on_tweet);
     let mut reader = stream.counting(reader);
     match skip_prefix(&mut reader) {
         Ok(Ok(())) => {}
@@ -88,8 +121,18 @@ fn skip_prefix(reader: &mut impl Read) -> io::Result<Result<(), String>> {
     Ok(if valid { Ok(()) } else { Err(format!("{EXPECTED}, found `{prefix} =`")) })
 }
 
+/// A tweet as read, before its edit chain is put in order.
+struct Tweet {
+    item: Item,
+    /// The tweet's own id (an edit's item has its initial tweet's).
+    id: String,
+    /// The ids of every version of the tweet, oldest first, as far as this record knows them:
+    /// its own id alone (or nothing) when it has not been edited.
+    versions: Vec<String>,
+}
+
 /// One element of the array (`{"tweet": {…}}`, or a bare tweet as older archives have it).
-fn item(element: &Value, captured_at: Timestamp) -> Result<Item, String> {
+fn tweet(element: &Value, captured_at: Timestamp) -> Result<Tweet, String> {
     let (tweet, at) = match element.get("tweet") {
         Some(tweet) => (tweet, "tweet."),
         None => (element, ""),
@@ -164,13 +207,36 @@ fn item(element: &Value, captured_at: Timestamp) -> Result<Item, String> {
     } else if item.text.starts_with("RT @") {
         item.kind = ContentKind::Repost;
     }
-    if let Some(edit) = fields.get("edit_info").and_then(|info| info.get("edit")) {
+    let edit_info = fields.get("edit_info");
+    // The original (or an unedited tweet) lists its versions in `initial`.
+    let mut versions = match edit_info.and_then(|info| info.get("initial")) {
+        Some(initial) => {
+            tweet_ids(initial.get("editTweetIds"), &name("edit_info.initial.editTweetIds"))?
+        }
+        None => Vec::new(),
+    };
+    if let Some(edit) = edit_info.and_then(|info| info.get("edit")) {
         let edit = edit
             .as_object()
             .ok_or_else(|| field_error(&name("edit_info.edit"), "expected an object"))?;
         let field = name("edit_info.edit.initialTweetId");
         let initial = string_field(edit, "initialTweetId", &field)?
             .ok_or_else(|| field_error(&field, "required"))?;
+        // X's archives nest a later version's list in `editControlInitial`.
+        versions = match edit.get("editControlInitial") {
+            Some(control) => tweet_ids(
+                control.get("editTweetIds"),
+                &name("edit_info.edit.editControlInitial.editTweetIds"),
+            )?,
+            None => tweet_ids(edit.get("editTweetIds"), &name("edit_info.edit.editTweetIds"))?,
+        };
+        // Without a list, the initial tweet and this one are the versions known to exist.
+        if !versions.contains(&initial) {
+            versions.insert(0, initial.clone());
+        }
+        if !versions.contains(&id) {
+            versions.push(id.clone());
+        }
         if initial != id {
             item.external_id = initial;
             item.change = Change::Edit;
@@ -188,7 +254,138 @@ fn item(element: &Value, captured_at: Timestamp) -> Result<Item, String> {
     }
     item.raw = Some(serde_json::to_string(tweet).map_err(|err| err.to_string())?);
     item.validate().map_err(|err| err.to_string())?;
-    Ok(item)
+    Ok(Tweet { item, id, versions })
+}
+
+/// A list of tweet ids, empty when absent.
+fn tweet_ids(list: Option<&Value>, field: &str) -> Result<Vec<String>, String> {
+    let ids = match list {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(ids)) if ids.len() <= MAX_VERSIONS => ids,
+        Some(Value::Array(_)) => {
+            return Err(field_error(field, format!("more than {MAX_VERSIONS} tweet ids")));
+        }
+        Some(_) => return Err(field_error(field, "expected an array of tweet ids")),
+    };
+    ids.iter()
+        .enumerate()
+        .map(|(index, id)| match id {
+            Value::String(id) => Ok(id.clone()),
+            Value::Number(number) if number.is_u64() => Ok(number.to_string()),
+            _ => Err(field_error(&format!("{field}[{index}]"), "expected a tweet id")),
+        })
+        .collect()
+}
+
+/// Hands tweets on with the versions of each edited tweet oldest first, holding back only
+/// those of edit chains not yet complete.
+#[derive(Default)]
+struct EditChains {
+    /// The chains some of whose versions have been read and some not, by the initial
+    /// tweet's id (the items' external id).
+    pending: HashMap<String, EditChain>,
+    /// The caller asked to stop: nothing more is handed on.
+    stopped: bool,
+}
+
+#[derive(Default)]
+struct EditChain {
+    /// The ids of every version known so far, oldest first.
+    versions: Vec<String>,
+    /// The versions read, in file order, with their own ids.
+    read: Vec<(String, Position, Item)>,
+}
+
+impl EditChains {
+    /// Takes the next record in file order, handing on what can go on now.
+    fn push(
+        &mut self,
+        record: Result<(Position, Tweet), ImportError>,
+        on_record: &mut OnRecord<'_>,
+    ) -> ControlFlow<()> {
+        let (position, Tweet { item, id, versions }) = match record {
+            Ok(read) => read,
+            Err(err) => return self.hand_on(Err(err), on_record),
+        };
+        let key = item.external_id.clone();
+        if versions.len() < 2 && !self.pending.contains_key(&key) {
+            return self.hand_on(Ok((position, item)), on_record);
+        }
+        let chain = self.pending.entry(key.clone()).or_default();
+        chain.learn(&versions);
+        chain.learn(std::slice::from_ref(&id));
+        chain.read.push((id, position, item));
+        if !chain.is_complete() {
+            return ControlFlow::Continue(());
+        }
+        match self.pending.remove(&key) {
+            Some(chain) => self.hand_on_chain(chain, on_record),
+            None => ControlFlow::Continue(()),
+        }
+    }
+
+    /// Hands on the chains still held at the end of the file, each oldest first, the chains
+    /// in the order of their first record in the file.
+    fn finish(&mut self, on_record: &mut OnRecord<'_>) {
+        let mut chains: Vec<EditChain> = self.pending.drain().map(|(_, chain)| chain).collect();
+        chains.sort_by_key(|chain| chain.read.first().map(|(_, position, _)| position.record));
+        for chain in chains {
+            if self.hand_on_chain(chain, on_record).is_break() {
+                return;
+            }
+        }
+    }
+
+    fn hand_on_chain(&mut self, chain: EditChain, on_record: &mut OnRecord<'_>) -> ControlFlow<()> {
+        for (position, item) in chain.oldest_first() {
+            self.hand_on(Ok((position, item)), on_record)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn hand_on(
+        &mut self,
+        record: Result<(Position, Item), ImportError>,
+        on_record: &mut OnRecord<'_>,
+    ) -> ControlFlow<()> {
+        if self.stopped {
+            return ControlFlow::Break(());
+        }
+        let flow = on_record(record);
+        self.stopped = flow.is_break();
+        flow
+    }
+}
+
+impl EditChain {
+    /// Adds the ids of a record's list to those known.
+    fn learn(&mut self, ids: &[String]) {
+        // The lists of one chain agree but for the versions made after each was written down,
+        // so the longest is the most complete; ids only the others have go after it.
+        let (mut longest, other) = if ids.len() > self.versions.len() {
+            (ids.to_vec(), std::mem::take(&mut self.versions))
+        } else {
+            (std::mem::take(&mut self.versions), ids.to_vec())
+        };
+        for id in other {
+            if !longest.contains(&id) {
+                longest.push(id);
+            }
+        }
+        self.versions = longest;
+    }
+
+    /// Whether every version known has been read.
+    fn is_complete(&self) -> bool {
+        self.versions.iter().all(|id| self.read.iter().any(|(read, _, _)| read == id))
+    }
+
+    fn oldest_first(mut self) -> impl Iterator<Item = (Position, Item)> {
+        let versions = self.versions;
+        // Stable: a version the file lists twice keeps its file order.
+        self.read.sort_by_key(|(id, _, _)| versions.iter().position(|known| known == id));
+        self.read.into_iter().map(|(_, position, item)| (position, item))
+    }
 }
 
 /// One media entity: a photo's image, or a video's (or GIF's) best MP4.
@@ -380,6 +577,100 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert!(items.iter().all(|item| item.change == Change::Deletion));
         assert_eq!(items[0].created_at, Some("2024-02-20T08:31:00Z".parse().unwrap()));
+    }
+
+    /// A newest-first file: a tweet edited twice, with an unrelated tweet between its versions
+    /// and one after them.
+    const EDITED_NEWEST_FIRST: &str = r#"window.YTD.tweets.part0 = [
+  {"tweet": {"id_str": "30", "full_text": "Third.", "edit_info": {"edit": {"initialTweetId": "10", "editControlInitial": {"editTweetIds": ["10", "20", "30"]}}}}},
+  {"tweet": {"id_str": "25", "full_text": "Between."}},
+  {"tweet": {"id_str": "20", "full_text": "Second.", "edit_info": {"edit": {"initialTweetId": "10", "editControlInitial": {"editTweetIds": ["10", "20"]}}}}},
+  {"tweet": {"id_str": "10", "full_text": "First.", "edit_info": {"initial": {"editTweetIds": ["10", "20", "30"]}}}},
+  {"tweet": {"id_str": "5", "full_text": "Before."}}
+]"#;
+
+    #[test]
+    fn an_edited_tweets_versions_are_handed_on_oldest_first_once_all_are_read() {
+        let (records, end) = import(EDITED_NEWEST_FIRST.as_bytes());
+        end.unwrap();
+        // Each keeps its own position; the chain goes on when its original, the last of its
+        // versions in the file, has been read, and nothing else waits for it.
+        assert_eq!(
+            render(&records),
+            concat!(
+                "3:3 #1 post original 25 \"Between.\"\n",
+                "5:3 #3 post original 10 \"First.\"\n",
+                "4:3 #2 post edit 10 \"Second.\"\n",
+                "2:3 #0 post edit 10 \"Third.\"\n",
+                "6:3 #4 post original 5 \"Before.\"\n",
+            )
+        );
+    }
+
+    #[test]
+    fn versions_the_file_lacks_hold_a_chain_only_to_the_end_of_the_file() {
+        let input = r#"window.YTD.tweets.part0 = [
+  {"tweet": {"id_str": "42", "full_text": "Edit of a tweet not in the file.", "edit_info": {"edit": {"initialTweetId": "41"}}}},
+  {"tweet": {"id_str": "31", "full_text": "Its edit is gone.", "edit_info": {"initial": {"editTweetIds": ["31", "32"]}}}},
+  {"tweet": {"id_str": "40", "full_text": "Unedited."}}
+]"#;
+        let (records, end) = import(input.as_bytes());
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            concat!(
+                "4:3 #2 post original 40 \"Unedited.\"\n",
+                "2:3 #0 post edit 41 \"Edit of a tweet not in t\"\n",
+                "3:3 #1 post original 31 \"Its edit is gone.\"\n",
+            )
+        );
+
+        // A file that breaks off hands on what it holds before the error.
+        let cut = EDITED_NEWEST_FIRST.find("{\"tweet\": {\"id_str\": \"10\"").unwrap() + 20;
+        let (records, end) = import(&EDITED_NEWEST_FIRST.as_bytes()[..cut]);
+        assert!(matches!(end, Err(ImportError::Syntax { .. })), "{end:?}");
+        assert_eq!(
+            render(&records),
+            concat!(
+                "3:3 #1 post original 25 \"Between.\"\n",
+                "4:3 #2 post edit 10 \"Second.\"\n",
+                "2:3 #0 post edit 10 \"Third.\"\n",
+            )
+        );
+    }
+
+    #[test]
+    fn edit_lists_must_be_lists_of_a_few_tweet_ids() {
+        let many: Vec<String> = (0..=MAX_VERSIONS).map(|id| format!("\"{id}\"")).collect();
+        let input = format!(
+            r#"window.YTD.tweets.part0 = [
+  {{"tweet": {{"id_str": "1", "edit_info": {{"initial": {{"editTweetIds": "1"}}}}}}}},
+  {{"tweet": {{"id_str": "2", "edit_info": {{"edit": {{"initialTweetId": "1", "editTweetIds": ["1", true]}}}}}}}},
+  {{"tweet": {{"id_str": "3", "edit_info": {{"initial": {{"editTweetIds": [{}]}}}}}}}}
+]"#,
+            many.join(", ")
+        );
+        let (records, end) = import(input.as_bytes());
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            concat!(
+                "tweets.js:2:3: record 0: field `tweet.edit_info.initial.editTweetIds`: expected an array of tweet ids\n",
+                "tweets.js:3:3: record 1: field `tweet.edit_info.edit.editTweetIds[1]`: expected a tweet id\n",
+                "tweets.js:4:3: record 2: field `tweet.edit_info.initial.editTweetIds`: more than 100 tweet ids\n",
+            )
+        );
+    }
+
+    #[test]
+    fn a_caller_that_stops_inside_a_chain_gets_nothing_more() {
+        let mut texts = Vec::new();
+        let end = read("tweets.js", EDITED_NEWEST_FIRST.as_bytes(), captured(), &mut |record| {
+            texts.push(record.unwrap().1.text);
+            if texts.len() == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        });
+        end.unwrap();
+        assert_eq!(texts, ["Between.", "First."]);
     }
 
     #[test]
