@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use jiff::{SignedDuration, Timestamp};
 use lifeguard_core::access::Role;
 use lifeguard_core::archive::{AuditRecord, Change, Item};
-use lifeguard_core::{AuthorType, ContentKind, Engine};
+use lifeguard_core::{AuthorType, ContentKind};
 use lifeguard_store::{
     Checked, Department, ErrorKind, NewAccount, NewPerson, Prepared, Store, StoreError,
 };
@@ -118,7 +118,7 @@ pub async fn seed(
 
     let prepared: Vec<Prepared> = demo_items(now)
         .into_iter()
-        .map(|planned| Prepared::new(checked(&policy.engine, planned.item)))
+        .map(|planned| Prepared::new(Checked::new(&policy.engine, planned.item)))
         .collect();
     let batches = prepared.len().div_ceil(BATCH);
     for (n, batch) in prepared.chunks(BATCH).enumerate() {
@@ -140,13 +140,6 @@ fn id_of(ids: &HashMap<&str, i64>, login: &str) -> Result<i64, StoreError> {
     ids.get(login).copied().ok_or_else(|| {
         StoreError::new(ErrorKind::Invalid, format!("demo: `{login}` is not a demo person"))
     })
-}
-
-/// The item with its verdict, as `lifeguard import` checks it.
-fn checked(engine: &Engine, item: Item) -> Checked {
-    // A deletion has nothing new to say; the version it removes was checked when archived.
-    let verdict = (item.change != Change::Deletion).then(|| engine.check(&item.post()));
-    Checked { item, verdict }
 }
 
 // ---------------------------------------------------------------------------------------------

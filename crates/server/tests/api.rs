@@ -346,25 +346,32 @@ async fn ingest_is_idempotent_and_all_or_nothing(app: &TestApp) {
         (Some(0), Some(1))
     );
 
-    // A batch, with an edit of the first item, a deletion and an item with extra fields.
+    // A batch, with an edit of the first item, a deletion, an item with extra fields, and a
+    // deletion that carries text the archive never saw.
     let batch = json!({"items": [
         item("ingest-2", "eve", &format!("{word} second")),
         item("ingest-1", "eve", &format!("{word} launch day, edited")),
         {"platform": "x", "external_id": "ingest-2", "change": "deletion", "author": "eve", "account": "api-test"},
         {"platform": "X", "external_id": 12345, "text": format!("{word} from a platform"), "likes": 3},
+        {"platform": "x", "external_id": "ingest-4", "change": "deletion", "text": format!("{word} guaranteed returns, totally risk free")},
     ]});
     let added = api.post("/api/v1/items", &batch).await.expect(201);
-    assert_eq!(added.json["count"], 4);
-    assert_eq!(added.json["added"], 4);
-    assert_eq!(added.json["revisions"], 2, "the edit and the deletion: {}", added.text);
+    assert_eq!(added.json["count"], 5);
+    assert_eq!(added.json["added"], 5);
+    assert_eq!(added.json["revisions"], 3, "the edit and the deletions: {}", added.text);
     let repeated = api.post("/api/v1/items", &batch).await.expect(200);
     assert_eq!(repeated.json["added"], 0);
-    assert_eq!(repeated.json["unchanged"], 4);
+    assert_eq!(repeated.json["unchanged"], 5);
 
     let found = api.get(&format!("/api/v1/items?q={word}&limit=100")).await.expect(200);
     let items = found.json["items"].as_array().expect("items");
-    // The deletion has no text of its own to find.
-    assert_eq!(items.len(), 4, "{}", found.text);
+    // The deletion without text has no text of its own to find.
+    assert_eq!(items.len(), 5, "{}", found.text);
+    // A deletion with text is checked like any other item, as `lifeguard import` does.
+    let deleted = items.iter().find(|i| i["external_id"] == "ingest-4").expect("deletion");
+    assert_eq!(deleted["change"], "deletion");
+    assert_eq!(deleted["verdict"], "require_approval", "{deleted}");
+    assert!(deleted["findings"].as_u64() > Some(0), "{deleted}");
     let numeric = items.iter().find(|i| i["external_id"] == "12345").expect("numeric id");
     assert_eq!(numeric["platform"], "x", "platforms are lowercased");
     let detail = api.get(&format!("/api/v1/items/{}", numeric["seq"])).await.expect(200);
@@ -425,7 +432,7 @@ async fn ingest_is_idempotent_and_all_or_nothing(app: &TestApp) {
     let trail = auditor.get("/api/v1/audit?action=items.ingest&actor=cora").await.expect(200);
     let entries = trail.json["entries"].as_array().expect("entries");
     assert_eq!(entries.len(), 4, "{}", trail.text);
-    assert_eq!(entries[0]["details"]["count"], 4);
+    assert_eq!(entries[0]["details"]["count"], 5);
     assert_eq!(entries[0]["from"], "127.0.0.1");
 }
 

@@ -1,19 +1,31 @@
 //! What goes in and out of a [`crate::Store`].
 
 use jiff::Timestamp;
-use lifeguard_core::archive::{Entry, Hash, Hold, Item, Query};
-use lifeguard_core::{Action, AuthorType, ContentKind, Verdict};
+use lifeguard_core::archive::{Change, Entry, Hash, Hold, Item, Query};
+use lifeguard_core::{Action, AuthorType, ContentKind, Engine, Verdict};
 
 use crate::error::StoreError;
 
-/// An item with the verdict the engine gave it on the way in (`None` for deletions, which are
-/// not checked).
+/// An item with the verdict the engine gave it on the way in (`None` for a deletion without
+/// text, which has nothing to check).
 #[derive(Debug, Clone)]
 pub struct Checked {
     /// The interaction.
     pub item: Item,
     /// Its verdict.
     pub verdict: Option<Verdict>,
+}
+
+impl Checked {
+    /// Checks an item on its way into the archive, as every way in (import, API, demo) does.
+    /// A deletion is checked like any other item when it carries text: that text may never
+    /// have been archived before (a deleted tweet in an export), and then this verdict is the
+    /// only one it gets. A deletion without text has nothing to check.
+    pub fn new(engine: &Engine, item: Item) -> Checked {
+        let has_text_to_check = item.change != Change::Deletion || !item.text.is_empty();
+        let verdict = has_text_to_check.then(|| engine.check(&item.post()));
+        Checked { item, verdict }
+    }
 }
 
 /// What one [`crate::Store::append`] did.

@@ -14,7 +14,6 @@ use std::thread;
 use anyhow::{Context as _, bail};
 use jiff::Timestamp;
 use lifeguard_core::Engine;
-use lifeguard_core::archive::{Change, Item};
 use lifeguard_store::{AppendReport, Checked, MAX_BATCH, Prepared};
 use serde_json::json;
 
@@ -141,12 +140,6 @@ fn load_engine(policy: Option<&Path>) -> anyhow::Result<Engine> {
     }
 }
 
-fn checked(engine: &Engine, item: Item) -> Checked {
-    // A deletion has nothing new to say; the version it removes was checked when archived.
-    let verdict = (item.change != Change::Deletion).then(|| engine.check(&item.post()));
-    Checked { item, verdict }
-}
-
 /// What is being read, and what fills in for what it leaves out.
 struct Source<'a> {
     format: import::Format,
@@ -177,7 +170,7 @@ fn read_and_check(
                         item.author = account.to_owned();
                     }
                 }
-                batch.push(Prepared::new(checked(engine, item)));
+                batch.push(Prepared::new(Checked::new(engine, item)));
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
                     if sender.blocking_send(full).is_err() {

@@ -429,7 +429,11 @@ fn stats_count_the_archive_in_text_and_json() {
     };
     assert_eq!((sum("by_platform"), sum("by_kind"), sum("by_verdict")), (68, 68, 68));
     let unchecked = stats["by_verdict"]["unchecked"].as_u64().unwrap();
-    assert_eq!(stats["verdicts"].as_u64(), Some(68 - unchecked), "deletions get no verdict");
+    assert_eq!(
+        stats["verdicts"].as_u64(),
+        Some(68 - unchecked),
+        "deletions without text get no verdict"
+    );
     let entries = stats["entries"].as_u64().unwrap();
     assert_eq!(entries, 68 + 68 - unchecked);
     assert_eq!(stats["head"]["seq"].as_u64(), Some(entries));

@@ -350,3 +350,55 @@ fn a_database_url_or_the_environment_says_where_the_archive_is() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("an archive in memory would keep nothing"), "{}", run.stderr);
 }
+
+#[test]
+fn a_deletion_carrying_text_is_checked_like_any_other_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // Deleted content the archive never saw before: the verdict given now is its only one.
+    let risky = "Our community bond: guaranteed returns of 9% a year, totally risk free";
+    let deleted_tweets = dir.path().join("deleted-tweets.js");
+    fs::write(
+        &deleted_tweets,
+        format!(
+            r#"window.YTD.deleted_tweets.part0 = [{{"tweet": {{"id_str": "7001", "full_text": "{risky}", "deleted_at": "Tue Feb 20 08:31:00 +0000 2024"}}}}]"#
+        ),
+    )
+    .unwrap();
+    let lines = dir.path().join("items.jsonl");
+    fs::write(
+        &lines,
+        format!(
+            concat!(
+                r#"{{"platform":"mastodon","external_id":"7002","text":"{risky}","change":"deletion"}}"#,
+                "\n",
+                r#"{{"platform":"mastodon","external_id":"7003","text":"","change":"deletion"}}"#,
+                "\n",
+            ),
+            risky = risky
+        ),
+    )
+    .unwrap();
+    for (format, file) in [("x", &deleted_tweets), ("jsonl", &lines)] {
+        ok_with_data(&data, &["import", format, path(file), "--no-progress"]);
+    }
+
+    let page =
+        json(&ok_with_data(&data, &["archive", "search", "--limit", "100", "--format", "json"]));
+    let items = page["items"].as_array().unwrap();
+    let by_id = |id: &str| items.iter().find(|item| item["external_id"] == id).unwrap();
+    for id in ["7001", "7002"] {
+        let item = by_id(id);
+        assert_eq!(item["change"], "deletion", "{item}");
+        assert_eq!(item["verdict"], "require_approval", "{item}");
+        assert!(item["findings"].as_u64() > Some(0), "{item}");
+        let seq = item["id"].as_u64().unwrap().to_string();
+        let shown = json(&ok_with_data(&data, &["archive", "show", &seq, "--format", "json"]));
+        let verdicts = shown["verdicts"].as_array().unwrap();
+        assert_eq!(verdicts.len(), 1, "{shown}");
+        assert!(!verdicts[0]["payload"]["findings"].as_array().unwrap().is_empty(), "{shown}");
+    }
+    // A deletion without text has nothing to check.
+    assert_eq!(by_id("7003")["verdict"], Value::Null);
+    ok_with_data(&data, &["archive", "verify"]);
+}

@@ -10,7 +10,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest as _, Path, Request, State};
 use axum::http::StatusCode;
 use jiff::Timestamp;
-use lifeguard_core::archive::{Change, Item, Query, hex};
+use lifeguard_core::archive::{Item, Query, hex};
 use lifeguard_core::{Action, AuthorType, ContentKind, Engine};
 use lifeguard_store::{
     Checked, Cursor, DEFAULT_LIMIT, Filters, ItemDetail, MAX_LIMIT, Prepared, SearchRequest,
@@ -80,7 +80,8 @@ pub(super) struct IngestItem {
     captured_at: Option<String>,
     /// The external id of what it replies to.
     parent: Option<String>,
-    /// `original` (the default), `edit` or `deletion`. Deletions are archived unchecked.
+    /// `original` (the default), `edit` or `deletion`. A deletion without text is archived
+    /// unchecked; one with text is checked like any other item.
     change: Option<String>,
     /// The platform's payload as delivered; an object with fields beyond these keeps its own
     /// text here.
@@ -266,9 +267,7 @@ fn prepare_chunk(
             let field = at(&field);
             ApiError::bad_request(format!("`{field}`: {message}")).field(field)
         })?;
-        // A deletion has nothing new to say; the version it removes was checked when archived.
-        let verdict = (item.change != Change::Deletion).then(|| engine.check(&item.post()));
-        prepared.push(Prepared::new(Checked { item, verdict }));
+        prepared.push(Prepared::new(Checked::new(engine, item)));
     }
     Ok(prepared)
 }

@@ -182,7 +182,8 @@ pub(super) struct ItemJson {
     change: String,
     /// For edits and deletions: the entry number of the version this one revises.
     revises: Option<u64>,
-    /// The action of the verdict it was given on the way in (`null` for deletions).
+    /// The action of the verdict it was given on the way in (`null` for a deletion without
+    /// text).
     verdict: Option<String>,
     /// How many findings that verdict had.
     findings: u32,

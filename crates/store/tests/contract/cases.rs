@@ -124,8 +124,23 @@ pub(crate) async fn edits_and_deletions_are_new_versions(b: &Backend) {
     assert_eq!(edit.summary.revises, Some(1));
     let deleted = store.item(5).await.expect("item").expect("deletion");
     assert_eq!(deleted.summary.revises, Some(3));
-    assert!(deleted.verdicts.is_empty(), "deletions are not checked");
+    assert!(deleted.verdicts.is_empty(), "a deletion without text has nothing to check");
     assert_eq!(deleted.summary.action, None);
+    // A deletion that carries text the archive never saw (a deleted post in an export) is
+    // checked, and this verdict is the only one that text gets.
+    let mut risky = item(
+        "x",
+        "2",
+        "Guaranteed returns of 9% a year, totally risk free",
+        "2024-01-01T11:00:00Z",
+    );
+    risky.change = Change::Deletion;
+    append(store, vec![risky]).await;
+    let deleted = store.item(6).await.expect("item").expect("deletion with text");
+    assert_eq!(deleted.summary.change, "deletion");
+    assert_eq!(deleted.summary.action.as_deref(), Some("require_approval"));
+    assert!(deleted.summary.findings > 0);
+    assert_eq!(deleted.verdicts.len(), 1);
     // The reviewed version is never lost.
     assert_eq!(search(store, "monday", Filters::default()).await, ["1"]);
     assert_eq!(search(store, "tuesday", Filters::default()).await, ["1"]);

@@ -163,7 +163,5 @@ pub(crate) fn item(platform: &str, id: &str, text: &str, created: &str) -> Item 
 
 /// Checks an item with the default policy, as ingestion does.
 pub(crate) fn checked(item: Item) -> Checked {
-    let verdict = (item.change != lifeguard_core::archive::Change::Deletion)
-        .then(|| engine().check(&item.post()));
-    Checked { item, verdict }
+    Checked::new(engine(), item)
 }
