@@ -70,11 +70,11 @@ const PASSWORD_KEYWORDS: &[&[u8]] =
 /// ("the password is required", "password: incorrect") rather than disclosing one; separated by
 /// single spaces.
 const NOT_SECRETS: &str = "\
-    a above an and at be been below blank case-sensitive change changed correct empty \
-    encrypted expired for forgot forgotten here hidden in incorrect insecure invalid is it \
-    long mandatory missing my needed none not null of on optional or our please protected \
-    redacted required reset same saved secure sent short stored strong that the their this to \
-    too unknown updated was weak with wrong your";
+    a above an and at attached be been below blank case-sensitive change changed correct empty \
+    enabled disabled encrypted expired false for forgot forgotten here hidden in incorrect \
+    insecure invalid is it long mandatory missing my needed no none not null of off on optional \
+    or our please protected redacted required reset same saved secure see sent short stored \
+    strong that the their this to too true unknown updated was weak with wrong yes your";
 
 /// The longest password value taken; anything longer is more likely a pasted blob.
 const MAX_PASSWORD: usize = 128;
@@ -322,24 +322,31 @@ fn password(b: &[u8], s: usize) -> Option<usize> {
             pos += 1;
             false
         }
+        // "pass is" and "pw is" are ordinary phrases ("season pass is $99"); only the
+        // spelled-out keywords read as a disclosure with "is".
         Some(b'i' | b'I')
-            if b.get(pos + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
+            if ![&b"pass"[..], b"pw"].iter().any(|k| k.eq_ignore_ascii_case(word))
+                && b.get(pos + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
                 && b.get(pos + 2).is_some_and(|&c| matches!(c, b' ' | b'\t' | b':')) =>
         {
             pos += 2;
+            // "is:" announces a value as plainly as a colon does.
             if b.get(pos) == Some(&b':') {
                 pos += 1;
+                false
+            } else {
+                true
             }
-            true
         }
         _ => return None,
     };
     pos = skip_blanks(b, pos);
     let (value_start, value_end, end) = match b.get(pos) {
+        // A quoted value may hold spaces ('correct horse battery staple').
         Some(&q @ (b'"' | b'\'' | b'`')) => {
             let vs = pos + 1;
-            let ve = run(b, vs, |&c| c.is_ascii_graphic() && c != q);
-            if b.get(ve) != Some(&q) {
+            let ve = run(b, vs, |&c| (c.is_ascii_graphic() || c == b' ') && c != q);
+            if b.get(ve) != Some(&q) || ve == vs || b[vs..ve].iter().all(|&c| c == b' ') {
                 return None;
             }
             (vs, ve, ve + 1)
@@ -380,6 +387,12 @@ fn looks_like_secret(value: &[u8], is_form: bool) -> bool {
         return false;
     }
     if NOT_SECRETS.split(' ').any(|w| w.as_bytes().eq_ignore_ascii_case(value)) {
+        return false;
+    }
+    // A price ("$99") or a path ("/home/user") is what such a sentence is more likely about.
+    let amount = matches!(value[0], b'$' | b'#')
+        && value[1..].iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b','));
+    if amount || value.starts_with(b"/") || value.starts_with(b"~/") {
         return false;
     }
     !is_form
@@ -516,6 +529,12 @@ mod tests {
             ("WiFi Password: 'sunflower'", r#"password 5..26 "Password: 'sunflower'""#),
             ("PASSWORD = correcthorse", r#"password 0..23 "PASSWORD = correcthorse""#),
             ("the passphrase is: Open-Sesame!", r#"password 4..30 "passphrase is: Open-Sesame""#),
+            ("The password is: changeme", r#"password 4..25 "password is: changeme""#),
+            (
+                "password is: 'correct horse battery staple'",
+                r#"password 0..43 "password is: 'correct horse battery staple'""#,
+            ),
+            ("pass: hunter2", r#"password 0..13 "pass: hunter2""#),
         ];
         for (text, want) in cases {
             assert_eq!(detect(SECRETS, text), want, "{text}");
@@ -538,6 +557,12 @@ mod tests {
             "boarding pass is ready",
             "PW is back tonight",
             "password: 'unterminated",
+            "Season pass is $99",
+            "the pass is 2-for-1",
+            "password: see below",
+            "pwd: /home/user",
+            "Set password=true in config",
+            "password = ''",
         ];
         for text in cases {
             assert_eq!(detect(SECRETS, text), "", "{text}");
