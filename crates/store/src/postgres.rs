@@ -555,8 +555,9 @@ impl Store for PostgresStore {
              WHERE i.platform || chr(10) || i.external_id COLLATE \"C\" > $1 \
              GROUP BY i.platform, i.external_id \
              HAVING max(greatest(i.captured_at, coalesce(i.created_at, i.captured_at))) < $2 \
-             AND NOT EXISTS (SELECT 1 FROM items j JOIN disposed d ON d.target = j.seq \
-                 WHERE j.platform = i.platform AND j.external_id = i.external_id) \
+             AND EXISTS (SELECT 1 FROM items j WHERE j.platform = i.platform \
+                 AND j.external_id = i.external_id \
+                 AND NOT EXISTS (SELECT 1 FROM disposed d WHERE d.target = j.seq)) \
              ORDER BY key LIMIT $3",
         )
         .bind(after)
@@ -573,7 +574,8 @@ impl Store for PostgresStore {
                 "SELECT e.seq, e.payload, \
                  (SELECT string_agg(v.seq::text, ',' ORDER BY v.seq) FROM verdicts v WHERE v.item = i.seq) AS verdicts \
                  FROM items i JOIN entries e ON e.seq = i.seq \
-                 WHERE i.platform = $1 AND i.external_id = $2 ORDER BY i.seq",
+                 WHERE i.platform = $1 AND i.external_id = $2 \
+                 AND NOT EXISTS (SELECT 1 FROM disposed d WHERE d.target = i.seq) ORDER BY i.seq",
             )
             .bind(platform)
             .bind(external_id)

@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use lifeguard_core::access::{REVIEW_AREAS, Role, TokenScope};
 use lifeguard_core::archive::{
     AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Item, ItemFacts, MAX_NAME, MAX_PLATFORM,
-    Query, Retention, RetentionRule, Term, disposable, hold_from_payload, parse_canonical,
-    parse_time, retention_from_payload,
+    Query, Retention, RetentionRule, Term, disposable, format_time, hold_from_payload,
+    parse_canonical, parse_time, retention_from_payload,
 };
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -98,7 +98,17 @@ fn check_label(what: &str, value: &str) -> Result<(), StoreError> {
 pub(crate) fn check_hold(hold: &Hold) -> Result<(), StoreError> {
     check_label("a hold's id", &hold.id)?;
     check_label("a hold's reason", &hold.reason)?;
-    check_label("a hold's owner", &hold.owner)
+    check_label("a hold's owner", &hold.owner)?;
+    if let (Some(from), Some(until)) = (hold.scope.from, hold.scope.until)
+        && from >= until
+    {
+        return Err(StoreError::invalid(format!(
+            "a hold's dates cover nothing: {} is not before {}",
+            format_time(from),
+            format_time(until)
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_release(reason: &str, by: &str) -> Result<(), StoreError> {

@@ -54,6 +54,7 @@ contract!(
     reordered_entries_are_caught,
     truncated_chain_is_caught,
     holds_and_retention_decide_disposal,
+    versions_archived_after_a_disposal_are_disposed_in_turn,
     dispose_rechecks_holds_in_its_transaction,
     released_hold_lets_content_go,
     nothing_held_or_within_retention_is_ever_disposed,

@@ -103,6 +103,14 @@ impl Query {
         if terms.len() > MAX_TERMS {
             return Err(QueryError { column: 1, message: format!("more than {MAX_TERMS} terms") });
         }
+        // Only letters and digits are indexed: a query of nothing else ("🚀", "*") would match
+        // every item, which no one who typed it meant (and a hold by it would hold everything).
+        if terms.is_empty() && !text.trim().is_empty() {
+            return Err(QueryError {
+                column: 1,
+                message: "no words to search for: only letters and digits are indexed".into(),
+            });
+        }
         Ok(Query { terms })
     }
 

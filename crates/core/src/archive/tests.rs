@@ -1406,15 +1406,20 @@ fn queries_parse_words_phrases_and_prefixes() {
         [phrase(&["big", "returns"]), word("guarantee")]
     );
     assert_eq!(terms("\"merger\""), [word("merger")], "a quoted single word is a word");
-    assert_eq!(terms("\"\" \"  ...\""), [], "empty quotes add nothing");
+    assert_eq!(terms("\"\" \"  ...\" x"), [word("x")], "empty quotes add nothing");
     assert_eq!(terms("guarant*"), [Term::Prefix("guarant".into())]);
     assert_eq!(terms("GUAR* x"), [Term::Prefix("guar".into()), word("x")]);
     assert_eq!(terms("e-mai*"), [word("e"), Term::Prefix("mai".into())]);
-    assert_eq!(terms("*"), []);
+
     assert_eq!(terms("a\"b c\"d"), [word("a"), phrase(&["b", "c"]), word("d")]);
     assert!(Query::parse("").unwrap().is_empty());
-    assert!(Query::parse("  !!! -- ").unwrap().is_empty());
+    assert!(Query::parse("   ").unwrap().is_empty());
     assert!(!Query::parse("x").unwrap().is_empty());
+    // Nothing but symbols would match every item: refused, not read as "everything".
+    for nothing in ["  !!! -- ", "*", "🚀", "\"...\""] {
+        let error = Query::parse(nothing).unwrap_err();
+        assert!(error.to_string().contains("no words to search for"), "{nothing:?}: {error}");
+    }
 }
 
 #[test]

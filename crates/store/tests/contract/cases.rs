@@ -292,6 +292,12 @@ pub(crate) async fn nul_characters_are_refused_alike(b: &Backend) {
         owner: "legal@acme".into(),
         scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
     };
+    let mut backwards = hold("matter-8", "Matter 8");
+    backwards.scope.from = Some(time("2024-03-01T00:00:00Z"));
+    backwards.scope.until = Some(time("2024-01-01T00:00:00Z"));
+    let err = store.place_hold(&backwards, time("2024-01-06T00:00:00Z")).await.expect_err("dates");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    assert!(err.to_string().contains("dates cover nothing"), "{err}");
     for (bad, what) in
         [(hold("matter\0-7", "Matter 7"), "id"), (hold("matter-7", "Mat\0ter"), "reason")]
     {
@@ -532,6 +538,28 @@ async fn dispose_all(store: &dyn Store, now: &str) -> Vec<(u64, Disposal)> {
         }
     }
     done
+}
+
+pub(crate) async fn versions_archived_after_a_disposal_are_disposed_in_turn(b: &Backend) {
+    let store = b.store.as_ref();
+    append(store, demo()).await;
+    store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
+    let first = dispose_all(store, NOW).await;
+    assert!(first.iter().all(|(_, d)| matches!(d, Disposal::Disposed { .. })), "{first:?}");
+    // An old edit of item x/1 turns up after its content was disposed of: it is past retention
+    // too, so it goes the same way, and only it (the disposed version is not touched again).
+    let mut late = item("x", "1", "Our quarterly invoice, corrected", "2024-01-15T10:00:00Z");
+    late.change = Change::Edit;
+    append(store, vec![late]).await;
+    let second = dispose_all(store, NOW).await;
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert!(matches!(second[0].1, Disposal::Disposed { .. }), "{second:?}");
+    assert!(dispose_all(store, NOW).await.is_empty(), "nothing is left to dispose of");
+    sign(store).await;
+    verify_store(store).await.expect("still verifies");
 }
 
 pub(crate) async fn holds_and_retention_decide_disposal(b: &Backend) {
