@@ -365,17 +365,17 @@ pub(crate) struct CheckArgs {
     /// Without it, the built-in default policy is used.
     #[arg(long, value_name = "PATH")]
     pub(crate) policy: Option<PathBuf>,
-    /// Content kind of the post.
-    #[arg(long, value_name = "K", default_value = "post")]
+    /// Content kind of the post (with --jsonl, each line says its own).
+    #[arg(long, value_name = "K", default_value = "post", conflicts_with = "jsonl")]
     pub(crate) kind: String,
-    /// Who wrote the post: employee, corporate or third_party.
-    #[arg(long, value_name = "T", default_value = "employee")]
+    /// Who wrote the post: employee, corporate or third_party (with --jsonl, each line says).
+    #[arg(long, value_name = "T", default_value = "employee", conflicts_with = "jsonl")]
     pub(crate) author_type: String,
-    /// Platform the post is for (x, mastodon, linkedin, …).
-    #[arg(long, value_name = "P")]
+    /// Platform the post is for (x, mastodon, linkedin, …; with --jsonl, each line says).
+    #[arg(long, value_name = "P", conflicts_with = "jsonl")]
     pub(crate) platform: Option<String>,
     /// Output format of a single check (JSON Lines mode always writes JSON).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "jsonl")]
     pub(crate) format: Format,
     /// Read one JSON object per line: {"id", "text", optional "kind", "author_type", "platform"}.
     #[arg(long)]

@@ -1,5 +1,16 @@
 //! The `lifeguard` binary: thin glue between the command line and the core.
 
+/// `println!` for command output, returning the write's error (from the enclosing function)
+/// instead of panicking, so that a reader that stops early (`| head`) ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        ::std::io::Write::write_fmt(
+            &mut ::std::io::stdout().lock(),
+            format_args!("{}\n", format_args!($($arg)*)),
+        )?
+    };
+}
+
 mod cli;
 mod cmd;
 mod exit;

@@ -46,14 +46,14 @@ pub(crate) fn run(args: &ArchiveArgs) -> anyhow::Result<Exit> {
             }
             ArchiveCommand::Checkpoint => {
                 match checkpoint(store, &key(&args.store, store).await?).await? {
-                    Some(c) => println!(
+                    Some(c) => say!(
                         "signed checkpoint at entry {} ({})",
                         c.seq,
                         lifeguard_core::archive::hex(&c.head)
                     ),
-                    None => println!(
-                        "nothing to sign: the archive is empty or already signed at its head"
-                    ),
+                    None => {
+                        say!("nothing to sign: the archive is empty or already signed at its head")
+                    }
                 }
                 Ok(Exit::Ok)
             }
@@ -187,7 +187,7 @@ async fn public_key(args: &StoreArgs) -> anyhow::Result<Exit> {
     } else {
         key(args, open(args).await?.as_ref()).await?
     };
-    println!("{}", key.verifying_key().to_hex());
+    say!("{}", key.verifying_key().to_hex());
     Ok(Exit::Ok)
 }
 
@@ -449,25 +449,25 @@ async fn retention(store: &dyn Store, command: &RetentionCommand) -> anyhow::Res
                 keep: Keep::parse(keep).context("--keep")?,
             };
             let seq = store.set_retention(&rule, by, Timestamp::now()).await?;
-            println!("retention rule `{id}` set: keep {} (entry {seq})", rule.keep.iso());
+            say!("retention rule `{id}` set: keep {} (entry {seq})", rule.keep.iso());
         }
         RetentionCommand::Remove { id, by } => {
             let seq = store.remove_retention(id, by, Timestamp::now()).await?;
-            println!("retention rule `{id}` removed (entry {seq})");
+            say!("retention rule `{id}` removed (entry {seq})");
         }
         RetentionCommand::List { format } => {
             let rules = store.retention_rules().await?;
             match format {
                 Format::Json => {
                     let rules: Vec<_> = rules.iter().map(output::rule_json).collect();
-                    println!("{}", serde_json::to_string_pretty(&rules)?);
+                    say!("{}", serde_json::to_string_pretty(&rules)?);
                 }
                 Format::Text if rules.is_empty() => {
-                    println!("no retention rules: every item is kept until one covers it");
+                    say!("no retention rules: every item is kept until one covers it");
                 }
                 Format::Text => {
                     for rule in &rules {
-                        println!("{}", output::rule_text(rule));
+                        say!("{}", output::rule_text(rule));
                     }
                 }
             }
@@ -503,23 +503,23 @@ async fn hold(store: &dyn Store, command: &HoldCommand) -> anyhow::Result<Exit> 
                 },
             };
             let seq = store.place_hold(&hold, Timestamp::now()).await?;
-            println!("hold `{id}` placed (entry {seq})");
+            say!("hold `{id}` placed (entry {seq})");
         }
         HoldCommand::Release { id, reason, by } => {
             let seq = store.release_hold(id, reason, by, Timestamp::now()).await?;
-            println!("hold `{id}` released (entry {seq})");
+            say!("hold `{id}` released (entry {seq})");
         }
         HoldCommand::List { format } => {
             let holds = store.holds().await?;
             match format {
                 Format::Json => {
                     let holds: Vec<_> = holds.iter().map(output::hold_json).collect();
-                    println!("{}", serde_json::to_string_pretty(&holds)?);
+                    say!("{}", serde_json::to_string_pretty(&holds)?);
                 }
-                Format::Text if holds.is_empty() => println!("no legal holds"),
+                Format::Text if holds.is_empty() => say!("no legal holds"),
                 Format::Text => {
                     for hold in &holds {
-                        println!("{}", output::hold_text(hold));
+                        say!("{}", output::hold_text(hold));
                     }
                 }
             }
@@ -592,7 +592,7 @@ async fn dispose(
                     .map(|(seq, name, why)| json!({"id": seq, "item": name, field: why}))
                     .collect()
             };
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "dry_run": dry_run,
@@ -606,12 +606,12 @@ async fn dispose(
         }
         Format::Text => {
             for (seq, name, rule) in &tally.disposed {
-                println!("{verb} #{seq} {name} (rule {rule})");
+                say!("{verb} #{seq} {name} (rule {rule})");
             }
             for (seq, name, hold) in &tally.held {
-                println!("kept #{seq} {name}: under legal hold {hold}");
+                say!("kept #{seq} {name}: under legal hold {hold}");
             }
-            println!(
+            say!(
                 "{verb} {} {}; kept {} under hold, {} within retention, {} with no retention rule",
                 tally.disposed.len(),
                 plural(tally.disposed.len()),
@@ -620,7 +620,7 @@ async fn dispose(
                 tally.no_rule
             );
             if dry_run && !tally.disposed.is_empty() {
-                println!("run without --dry-run to dispose of them");
+                say!("run without --dry-run to dispose of them");
             }
         }
     }

@@ -286,6 +286,15 @@ fn check_line<'a>(
 ) -> Result<bool, (Option<&'a RawValue>, String)> {
     // serde_json checks UTF-8 as it parses; only a line it rejects is checked again, to name
     // the byte when UTF-8 is what is wrong.
+    // serde would also read a struct from an array (`["1", "text"]`); a line is an object.
+    if let Some(at) = bytes.iter().position(|b| !b.is_ascii_whitespace())
+        && bytes[at] == b'['
+    {
+        return Err((
+            None,
+            format!("invalid JSON at column {}: expected an object, not an array", at + 1),
+        ));
+    }
     let line: InputLine<'a> =
         serde_json::from_slice(bytes).map_err(|err| match std::str::from_utf8(bytes) {
             Err(utf8) => {
@@ -298,7 +307,8 @@ fn check_line<'a>(
                     ),
                 )
             }
-            Ok(_) => (None, json_error(&err)),
+            // A line that is JSON but not a post (`"text": 5`) still has its id echoed.
+            Ok(_) => (id_of(bytes), json_error(&err)),
         })?;
     let kind = match line.kind.as_deref() {
         Some(kind) => {
@@ -331,6 +341,16 @@ fn check_line<'a>(
         .expect("writing JSON to a Vec cannot fail");
     out.push(b'\n');
     Ok(verdict.needs_action())
+}
+
+/// The `id` of a line that is a JSON object but not a valid post, if it has one.
+fn id_of(bytes: &[u8]) -> Option<&RawValue> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow, default)]
+        id: Option<&'a RawValue>,
+    }
+    serde_json::from_slice::<IdOnly<'_>>(bytes).ok()?.id
 }
 
 fn json_error(err: &serde_json::Error) -> String {

@@ -50,7 +50,7 @@ pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
                 };
                 let audit = audit("person.create").on(login.as_str()).with("role", role.name());
                 let added = store.create_person(&new, &audit, Timestamp::now()).await?;
-                println!("added {} ({}), id {}", added.login, added.role, added.id);
+                say!("added {} ({}), id {}", added.login, added.role, added.id);
             }
             PeopleCommand::List { format } => list(store.as_ref(), *format).await?,
             PeopleCommand::SetPassword { login } => {
@@ -61,7 +61,7 @@ pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
                 };
                 let audit = audit("person.password").on(login.as_str());
                 store.update_person(who.id, &patch, &audit, Timestamp::now()).await?;
-                println!("password set for {login}");
+                say!("password set for {login}");
             }
             PeopleCommand::Token { login, name, scopes, expires_in_days } => {
                 let who = person(store.as_ref(), login).await?;
@@ -83,7 +83,7 @@ pub(crate) fn run(args: &PeopleArgs) -> anyhow::Result<Exit> {
                 let audit =
                     audit("token.create").on(minted.token.id.as_str()).with("scopes", names);
                 store.create_token(&minted.token, &audit, now).await?;
-                println!("{}", minted.text);
+                say!("{}", minted.text);
             }
         }
         archive::sign_what_was_written(&args.store, store.as_ref()).await?;

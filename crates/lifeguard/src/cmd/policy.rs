@@ -101,6 +101,6 @@ fn init(dir: &Path, force: bool) -> anyhow::Result<Exit> {
         }
         fs::write(&path, contents).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    println!("wrote the default policy to {}", dir.join("policy.md").display());
+    say!("wrote the default policy to {}", dir.join("policy.md").display());
     Ok(Exit::Ok)
 }

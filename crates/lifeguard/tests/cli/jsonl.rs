@@ -47,10 +47,17 @@ fn verdicts_come_out_in_order_with_ids_echoed_and_errors_in_place() {
         "{\"id\":\"d\",\"text\":\"x\",\"kind\":\"tweet\"}\n",
         "{\"id\":\"e\"}\n",
         "{\"id\":{\"nested\":[1,2]},\"text\":\"\",\"author_type\":\"third_party\",\"platform\":\"x\"}\r\n",
-        "{\"id\":\"f\",\"text\":\"card 4111111111111111\"}",
+        "{\"id\":\"f\",\"text\":\"card 4111111111111111\"}\n",
+        "[\"g\",\"what the heck\"]",
     );
     let run = jsonl(input.as_bytes(), "1");
     assert_eq!(run.code, 2, "a bad line makes the run exit 2, after finishing");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[5].starts_with(r#"{"line":7,"id":"e","error":"#),
+        "the id is echoed: {}",
+        lines[5]
+    );
     insta::assert_snapshot!(summary(&run.stdout), @r#"
     "a" flag [LANG-1]
     2 allow []
@@ -60,7 +67,25 @@ fn verdicts_come_out_in_order_with_ids_echoed_and_errors_in_place() {
     line 7 error invalid JSON at column 10: missing field `text`
     {"nested":[1 allow []
     "f" block [DATA-1]
+    line 10 error invalid JSON at column 1: expected an object, not an array
     "#);
+}
+
+#[test]
+fn per_post_options_belong_to_each_line_in_json_lines_mode() {
+    for option in [
+        &["--kind", "bio"][..],
+        &["--author-type", "corporate"],
+        &["--platform", "x"],
+        &["--format", "json"],
+    ] {
+        let mut args = vec!["check", "--jsonl"];
+        args.extend_from_slice(option);
+        args.push("-");
+        let run = lifeguard(&args, "{\"text\":\"hi\"}\n");
+        assert_eq!(run.code, 2, "{option:?}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot be used with"), "{option:?}: {}", run.stderr);
+    }
 }
 
 #[test]

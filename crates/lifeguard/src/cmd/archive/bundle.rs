@@ -172,7 +172,7 @@ pub(crate) async fn export(
     file.write_all(serde_json::to_string_pretty(&manifest)?.as_bytes())?;
     file.write_all(b"\n")?;
     file.sync_all()?;
-    println!(
+    say!(
         "exported {} entries ({} with content, {} left out by the filters, {} disposed) to {}",
         counts.entries,
         counts.payloads,
@@ -180,7 +180,7 @@ pub(crate) async fn export(
         counts.disposed,
         out.display()
     );
-    println!(
+    say!(
         "chain head: entry {} {} signed by key {}",
         checkpoint.seq,
         hex(&checkpoint.head),
