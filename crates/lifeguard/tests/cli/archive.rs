@@ -1177,6 +1177,8 @@ fn export_bundles_verify_and_every_kind_of_tampering_is_named() {
             let run = verify_export(bundle, key);
             assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
             assert!(run.stdout.starts_with(&format!("ok: {n} entries (")), "{}", run.stdout);
+            let noted = run.stderr.contains("checked against the public key the bundle carries");
+            assert_eq!(noted, key.is_none(), "only a self-vouched bundle says so: {}", run.stderr);
         }
     }
     let run =

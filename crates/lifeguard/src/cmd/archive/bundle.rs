@@ -273,6 +273,14 @@ pub(crate) fn verify_export(
     let mut out = io::stdout().lock();
     match result {
         Ok(summary) => {
+            if trusted.is_none() {
+                // The bundle vouches for itself: it is whole and unchanged since it was signed,
+                // but by whom only a key from elsewhere can tell.
+                eprintln!(
+                    "note: checked against the public key the bundle carries; pass --public-key \
+                     with the archive's key (`lifeguard archive public-key`) to know who signed it"
+                );
+            }
             match format {
                 Format::Json => writeln!(out, "{}", json!({"ok": true, "summary": summary}))?,
                 Format::Text => writeln!(out, "ok: {summary}")?,
