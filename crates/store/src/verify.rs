@@ -1,6 +1,7 @@
 //! Verifying a stored archive: the whole chain, every payload, every projection row an item
 //! has, and every signed checkpoint, naming the first entry that is wrong.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use lifeguard_core::archive::{
@@ -77,10 +78,19 @@ pub async fn verify(
     // read at the same time as the next page's entries, and both while the previous page is
     // checked on other threads. In a chain with gaps the ranges disagree, but the gap itself is
     // reported first.
-    let first = store.entries(1, MAX_PAGE).await?;
-    let mut pending = read_page(store, 1, first).await;
+    //
+    // The other projection rows are read once, whole, for the entries up to the head read
+    // above, which is where verification stops: PostgreSQL keys `verdicts` by item and keeps
+    // no index on a finding's verdict, so reading them page by page would scan both tables
+    // once a page. A row is committed with its entry, so every entry up to the head has its
+    // rows in this read.
+    let (projections, first) =
+        tokio::join!(store.projection_rows(1, total.saturating_add(1)), store.entries(1, MAX_PAGE));
+    let mut projections = Projections::new(projections?);
+    let first = first?;
+    let mut pending = read_page(store, 1, first, total).await;
     loop {
-        let ((entries, rows, actions, projections), next_entries) = pending?;
+        let ((entries, rows, actions), next_entries) = pending?;
         let Some(last) = entries.last() else { break };
         let next_from = last.seq + 1;
         let rows: HashMap<u64, ItemRow> = rows.into_iter().map(|row| (row.seq, row)).collect();
@@ -103,14 +113,13 @@ pub async fn verify(
             let own = prechecks(&entries, &rows, workers);
             (entries, own)
         });
-        pending = read_page(store, next_from, next_entries).await;
+        pending = read_page(store, next_from, next_entries, total).await;
         let (entries, own) = checking.await.map_err(|err| {
             StoreError::new(
                 crate::ErrorKind::Database,
                 format!("a verification thread failed: {err}"),
             )
         })?;
-        let mut projections = Projections::new(&entries, projections);
         for (entry, (chain_check, projection_check, expected)) in entries.iter().zip(own) {
             chain.push_prechecked(entry, false, chain_check)?;
             projection_check?;
@@ -127,7 +136,6 @@ pub async fn verify(
                 report.disposed += 1;
             }
         }
-        projections.leftover()?;
         check_actions(&entries, &actions)?;
         report.entries += entries.len() as u64;
         progress(report.entries, total);
@@ -138,6 +146,7 @@ pub async fn verify(
     if highest > last {
         return Err(ChainError::Truncated { last, expected: highest }.into());
     }
+    projections.leftover(total)?;
     if let Some((seq, _)) =
         judged.iter().find(|(_, (action, findings))| action.is_some() || *findings != 0)
     {
@@ -165,9 +174,8 @@ enum Expected {
     Record(String),
 }
 
-/// A page of entries with its item rows, the entry numbers of its audit trail rows and its
-/// other projection rows.
-type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>, ProjectionRows);
+/// A page of entries with its item rows and the entry numbers of its audit trail rows.
+type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>);
 
 /// A page: `entries` (read from `from` on), their item rows and audit trail rows, and the
 /// entries after them, the three read at the same time. The rows are read after the entries
@@ -177,19 +185,20 @@ type Page = (Vec<Entry>, Vec<ItemRow>, Vec<u64>, ProjectionRows);
 async fn read_page(
     store: &dyn Store,
     from: u64,
-    entries: Vec<Entry>,
+    mut entries: Vec<Entry>,
+    through: u64,
 ) -> Result<(Page, Vec<Entry>), StoreError> {
+    entries.retain(|e| e.seq <= through);
     let Some(last) = entries.last() else {
-        return Ok(((entries, Vec::new(), Vec::new(), ProjectionRows::default()), Vec::new()));
+        return Ok(((entries, Vec::new(), Vec::new()), Vec::new()));
     };
     let to = last.seq + 1;
-    let (rows, actions, projections, next) = tokio::join!(
-        store.item_rows(from, to),
-        action_rows(store, from, to),
-        store.projection_rows(from, to),
-        store.entries(to, MAX_PAGE)
-    );
-    Ok(((entries, rows?, actions?, projections?), next?))
+    let next = async {
+        if last.seq < through { store.entries(to, MAX_PAGE).await } else { Ok(Vec::new()) }
+    };
+    let (rows, actions, next) =
+        tokio::join!(store.item_rows(from, to), action_rows(store, from, to), next);
+    Ok(((entries, rows?, actions?), next?))
 }
 
 /// The entry numbers of the audit trail's rows with `from <= seq < to`, newest first. Reading
@@ -289,42 +298,45 @@ fn expected(entry: &Entry, payload: &str) -> Result<Expected, VerifyError> {
     ) {
         return Ok(Expected::Nothing);
     }
-    let value: serde_json::Value =
-        serde_json::from_str(payload).map_err(|err| malformed(&err.to_string()))?;
-    let text = |field: &str| {
-        value
-            .get(field)
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| malformed(&format!("`{field}` missing")))
-    };
+    // Typed and borrowed: one of these is read for every item, so no `Value` tree is built.
+    #[derive(serde::Deserialize)]
+    struct Record<'a> {
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Verdict<'a> {
+        item: u64,
+        #[serde(borrow)]
+        action: Cow<'a, str>,
+        #[serde(borrow)]
+        findings: Vec<Finding<'a>>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Finding<'a> {
+        #[serde(borrow)]
+        category: Cow<'a, str>,
+        #[serde(borrow)]
+        rule: Cow<'a, str>,
+    }
     if entry.kind != EntryKind::Verdict {
-        return Ok(Expected::Record(text("id")?.to_owned()));
+        let record: Record<'_> =
+            serde_json::from_str(payload).map_err(|err| malformed(&err.to_string()))?;
+        return Ok(Expected::Record(record.id.into_owned()));
     }
-    let item = value
-        .get("item")
-        .and_then(serde_json::Value::as_u64)
-        .ok_or_else(|| malformed("`item` missing"))?;
-    let findings = value
-        .get("findings")
-        .and_then(serde_json::Value::as_array)
-        .ok_or_else(|| malformed("`findings` missing"))?;
-    let mut pairs = Vec::with_capacity(findings.len());
-    for finding in findings {
-        let field = |name: &str| {
-            finding
-                .get(name)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(|| malformed(&format!("a finding's `{name}` missing")))
-        };
-        pairs.push((field("category")?, field("rule")?));
-    }
+    let verdict: Verdict<'_> =
+        serde_json::from_str(payload).map_err(|err| malformed(&err.to_string()))?;
+    let mut pairs: Vec<(String, String)> = verdict
+        .findings
+        .iter()
+        .map(|f| (f.category.clone().into_owned(), f.rule.clone().into_owned()))
+        .collect();
     pairs.sort_unstable();
     pairs.dedup();
     Ok(Expected::Verdict {
-        item,
-        action: text("action")?.to_owned(),
-        findings: i64::try_from(findings.len()).unwrap_or(i64::MAX),
+        item: verdict.item,
+        action: verdict.action.into_owned(),
+        findings: i64::try_from(verdict.findings.len()).unwrap_or(i64::MAX),
         pairs,
     })
 }
@@ -336,57 +348,85 @@ fn stray(seq: u64, table: &str) -> VerifyError {
     }
 }
 
-/// A page's verdict, finding, hold, hold release and retention rule rows, checked entry by
-/// entry against what the payloads say. Each row must belong to an entry of its own kind on
-/// the page: a row added by hand (say, a hold release no one recorded) is caught like a row
-/// changed or removed, since every read of holds and findings trusts these tables.
+/// The archive's verdict, finding, hold, hold release and retention rule rows, each taken out
+/// when the entry it projects is checked against it. A row whose entry is of another kind, or
+/// that is left when every entry was checked, is an error too: reads of holds and findings
+/// trust these tables, so a row added by hand (say, a hold release no one recorded) must be
+/// caught like a row changed or removed.
 struct Projections {
     verdicts: HashMap<u64, u64>,
     findings: HashMap<u64, Vec<(u64, String, String)>>,
-    records: HashMap<u64, (EntryKind, String)>,
-    /// Rows whose entry is missing or of another kind, by entry number, reported in entry order
-    /// once the chain up to there has verified (a deleted entry is named as such first).
-    strays: BTreeMap<u64, &'static str>,
+    /// Every hold, hold release and retention rule row of an entry number (one, normally).
+    records: HashMap<u64, Vec<(EntryKind, String)>>,
+    /// Verdict rows for an entry number that is already taken.
+    repeated: BTreeMap<u64, &'static str>,
+}
+
+fn table_of(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Hold => "holds",
+        EntryKind::HoldRelease => "hold_releases",
+        _ => "retention_rules",
+    }
 }
 
 impl Projections {
-    fn new(entries: &[Entry], rows: ProjectionRows) -> Projections {
-        let kind_of =
-            |seq: u64| entries.binary_search_by_key(&seq, |e| e.seq).ok().map(|i| entries[i].kind);
-        let mut strays = BTreeMap::new();
+    fn new(rows: ProjectionRows) -> Projections {
+        let mut repeated = BTreeMap::new();
         let mut verdicts = HashMap::with_capacity(rows.verdicts.len());
         for (seq, item) in rows.verdicts {
-            if kind_of(seq) != Some(EntryKind::Verdict) || verdicts.insert(seq, item).is_some() {
-                strays.entry(seq).or_insert("verdicts");
+            if verdicts.insert(seq, item).is_some() {
+                repeated.entry(seq).or_insert("verdicts");
             }
         }
         let mut findings: HashMap<u64, Vec<(u64, String, String)>> = HashMap::new();
         for (verdict, item, category, rule) in rows.findings {
-            if kind_of(verdict) != Some(EntryKind::Verdict) {
-                strays.entry(verdict).or_insert("findings");
-            }
             findings.entry(verdict).or_default().push((item, category, rule));
         }
-        let mut records = HashMap::with_capacity(rows.records.len());
+        let mut records: HashMap<u64, Vec<(EntryKind, String)>> =
+            HashMap::with_capacity(rows.records.len());
         for (seq, kind, id) in rows.records {
-            if kind_of(seq) != Some(kind) || records.insert(seq, (kind, id)).is_some() {
-                let table = match kind {
-                    EntryKind::Hold => "holds",
-                    EntryKind::HoldRelease => "hold_releases",
-                    _ => "retention_rules",
-                };
-                strays.entry(seq).or_insert(table);
-            }
+            records.entry(seq).or_default().push((kind, id));
         }
-        Projections { verdicts, findings, records, strays }
+        Projections { verdicts, findings, records, repeated }
     }
 
-    /// The first row left over once every entry of the page was checked.
-    fn leftover(&self) -> Result<(), VerifyError> {
-        match self.strays.first_key_value() {
-            Some((seq, table)) => Err(stray(*seq, table)),
+    /// The first row left once every entry up to `last` was checked: one whose entry is
+    /// missing. (Rows of entries appended after `last` are not this verification's.)
+    fn leftover(&self, last: u64) -> Result<(), VerifyError> {
+        let first =
+            [
+                self.verdicts.keys().filter(|s| **s <= last).min().map(|s| (*s, "verdicts")),
+                self.findings.keys().filter(|s| **s <= last).min().map(|s| (*s, "findings")),
+                self.records.iter().filter(|(s, _)| **s <= last).min_by_key(|(s, _)| **s).map(
+                    |(s, rows)| (*s, rows.first().map_or("holds", |(kind, _)| table_of(*kind))),
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+        match first {
+            Some((seq, table)) => Err(stray(seq, table)),
             None => Ok(()),
         }
+    }
+
+    /// A row in another kind's table for `entry`.
+    fn foreign_row(&self, entry: &Entry) -> Option<&'static str> {
+        let seq = entry.seq;
+        if entry.kind != EntryKind::Verdict {
+            if self.verdicts.contains_key(&seq) {
+                return Some("verdicts");
+            }
+            if self.findings.contains_key(&seq) {
+                return Some("findings");
+            }
+        }
+        let rows = self.records.get(&seq)?;
+        if let Some((kind, _)) = rows.iter().find(|(kind, _)| *kind != entry.kind) {
+            return Some(table_of(*kind));
+        }
+        (rows.len() > 1).then(|| table_of(entry.kind))
     }
 
     /// Compares `entry`'s rows with what its payload says, and a verdict's with the item row
@@ -398,7 +438,7 @@ impl Projections {
         judged: &mut BTreeMap<u64, (Option<String>, i64)>,
     ) -> Result<(), VerifyError> {
         let seq = entry.seq;
-        if let Some(table) = self.strays.remove(&seq) {
+        if let Some(table) = self.repeated.remove(&seq).or_else(|| self.foreign_row(entry)) {
             return Err(stray(seq, table));
         }
         let wrong = |message: &str| VerifyError::Projection { seq, message: message.to_owned() };
@@ -442,7 +482,7 @@ impl Projections {
                 Ok(())
             }
             EntryKind::Hold | EntryKind::HoldRelease | EntryKind::Retention => {
-                let row = self.records.remove(&seq);
+                let row = self.records.remove(&seq).and_then(|rows| rows.into_iter().next());
                 match (row, expected) {
                     (None, _) => Err(wrong("the entry has no row in its table")),
                     (Some((_, id)), Expected::Record(expected)) if id != expected => {
