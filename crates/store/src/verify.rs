@@ -1,5 +1,6 @@
-//! Verifying a stored archive: the whole chain, every payload, every projection row an item
-//! has, and every signed checkpoint, naming the first entry that is wrong.
+//! Verifying a stored archive: the whole chain, every payload, every projection row (items,
+//! verdicts, findings, holds, hold releases, retention rules, the audit trail) and every signed
+//! checkpoint, naming the first entry that is wrong.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};

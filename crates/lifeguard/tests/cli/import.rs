@@ -119,6 +119,14 @@ fn versions(data: &Path, query: &str) -> Vec<(u64, String, Option<u64>, String)>
     versions
 }
 
+/// Each version's change, what it revises and its text.
+fn shape_of(chain: &[(u64, String, Option<u64>, String)]) -> Vec<(&str, Option<u64>, &str)> {
+    chain
+        .iter()
+        .map(|(_, change, revises, text)| (change.as_str(), *revises, text.as_str()))
+        .collect()
+}
+
 #[test]
 fn an_x_archives_edited_tweets_are_archived_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
@@ -127,10 +135,7 @@ fn an_x_archives_edited_tweets_are_archived_oldest_first() {
     import(&data, "x", "imports/x/data/tweets.js", &[]);
     let chain = versions(&data, "\"smart meter swap\"");
     let [(original, ..), _] = chain[..] else { panic!("two versions: {chain:?}") };
-    let shape: Vec<(&str, Option<u64>, &str)> = chain
-        .iter()
-        .map(|(_, change, revises, text)| (change.as_str(), *revises, text.as_str()))
-        .collect();
+    let shape = shape_of(&chain);
     assert_eq!(
         shape,
         [
@@ -170,10 +175,7 @@ fn an_x_archives_edited_tweets_are_archived_oldest_first() {
     }
     let chain = versions(&data, "\"doors open\"");
     let ids: Vec<u64> = chain.iter().map(|(id, ..)| *id).collect();
-    let shape: Vec<(&str, Option<u64>, &str)> = chain
-        .iter()
-        .map(|(_, change, revises, text)| (change.as_str(), *revises, text.as_str()))
-        .collect();
+    let shape = shape_of(&chain);
     assert_eq!(
         shape,
         [

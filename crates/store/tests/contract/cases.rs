@@ -432,17 +432,7 @@ pub(crate) async fn altered_verdict_rows_are_caught(b: &Backend) {
 pub(crate) async fn forged_hold_and_retention_rows_are_caught(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    let rule = store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
-    let hold = Hold {
-        id: "matter-7".into(),
-        reason: "Litigation hold for matter 7".into(),
-        owner: "legal@acme".into(),
-        scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
-    };
-    let placed = store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
+    let (rule, placed) = six_years_and_matter_seven(store).await;
     verify_store(store).await.expect("untouched");
     b.drop_guards().await;
     // A release no one recorded, borrowing the retention rule's entry number: reads of the
@@ -523,6 +513,25 @@ fn six_years() -> RetentionRule {
     }
 }
 
+/// A litigation hold on everything the author `sam` wrote.
+fn matter_seven() -> Hold {
+    Hold {
+        id: "matter-7".into(),
+        reason: "Litigation hold for matter 7".into(),
+        owner: "legal@acme".into(),
+        scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
+    }
+}
+
+/// Sets the six-year rule and places [`matter_seven`]: their entries.
+async fn six_years_and_matter_seven(store: &dyn Store) -> (u64, u64) {
+    let rule = store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule");
+    (rule, store.place_hold(&matter_seven(), time("2024-01-06T00:00:00Z")).await.expect("hold"))
+}
+
 async fn dispose_all(store: &dyn Store, now: &str) -> Vec<(u64, Disposal)> {
     let now = time(now);
     let mut done = Vec::new();
@@ -569,19 +578,13 @@ pub(crate) async fn holds_and_retention_decide_disposal(b: &Backend) {
     let mut items = demo();
     items.push(recent);
     append(store, items).await;
-    store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
-    let hold = Hold {
-        id: "matter-7".into(),
-        reason: "Litigation hold for matter 7".into(),
-        owner: "legal@acme".into(),
-        scope: HoldScope { authors: vec!["sam".into()], ..HoldScope::default() },
-    };
-    store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect("hold");
+    six_years_and_matter_seven(store).await;
     assert_eq!(
-        store.place_hold(&hold, time("2024-01-06T00:00:00Z")).await.expect_err("twice").kind(),
+        store
+            .place_hold(&matter_seven(), time("2024-01-06T00:00:00Z"))
+            .await
+            .expect_err("twice")
+            .kind(),
         ErrorKind::Invalid
     );
     assert_eq!(store.retention_rules().await.expect("rules"), [six_years()]);
