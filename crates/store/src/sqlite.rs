@@ -86,8 +86,70 @@ fn db(context: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
 
 impl SqliteStore {
     pub(crate) async fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
+        if is_read_only_copy(path) {
+            return SqliteStore::open_read_only_copy(path).await;
+        }
         let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
         SqliteStore::open_with(options, &path.display().to_string()).await
+    }
+
+    /// Opens an archive on storage that cannot be written (write-once media, a read-only
+    /// mount), where SQLite cannot make the files a WAL database needs. With its `-wal` and
+    /// `-shm` files beside it, SQLite reads it as it is, log included; with no log, the file is
+    /// the whole archive and is opened as immutable. Every write is refused either way.
+    async fn open_read_only_copy(path: &Path) -> Result<SqliteStore, StoreError> {
+        let name = path.display().to_string();
+        let beside = |suffix: &str| {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            std::path::PathBuf::from(file).exists()
+        };
+        let (wal, shm) = (beside("-wal"), beside("-shm"));
+        if wal && !shm {
+            return Err(StoreError::new(
+                ErrorKind::ReadOnly,
+                format!(
+                    "{name} is on read-only storage with its write-ahead log but not the \
+                     `-shm` file SQLite needs to read it; copy the three files together"
+                ),
+            ));
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .immutable(!wal)
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
+        let bulk = if wal {
+            BulkReader::new(path.to_path_buf())
+        } else {
+            BulkReader::immutable(path.to_path_buf())
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
+        // Nothing can be migrated here: the copy must already have this version's tables.
+        let known = sqlx::migrate!("migrations/sqlite").migrations.len();
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .map_err(|err| {
+                    StoreError::database(&format!("reading the schema of {name}"), err)
+                })?;
+        if usize::try_from(applied).unwrap_or(0) < known {
+            return Err(StoreError::new(
+                ErrorKind::ReadOnly,
+                format!(
+                    "{name} is on read-only storage and was written by an older version \
+                     ({applied} of {known} schema steps); open a writable copy once to upgrade it"
+                ),
+            ));
+        }
+        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
     }
 
     pub(crate) async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
@@ -696,6 +758,17 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
+
+/// Whether `path` is an archive file that cannot be opened for writing.
+fn is_read_only_copy(path: &Path) -> bool {
+    path.is_file()
+        && std::fs::OpenOptions::new().write(true).open(path).is_err_and(|err| {
+            matches!(
+                err.kind(),
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+            )
+        })
 }
 
 /// The file a `sqlite:` URL names, if it names one.

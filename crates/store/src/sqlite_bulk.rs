@@ -21,17 +21,33 @@ const IDLE_CONNECTIONS: usize = 4;
 
 pub(crate) struct BulkReader {
     path: PathBuf,
+    /// A copy on storage that cannot be written, opened without locks or a shared-memory file.
+    immutable: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl BulkReader {
     pub(crate) fn new(path: PathBuf) -> Arc<BulkReader> {
-        Arc::new(BulkReader { path, idle: Mutex::default() })
+        Arc::new(BulkReader { path, immutable: false, idle: Mutex::default() })
+    }
+
+    pub(crate) fn immutable(path: PathBuf) -> Arc<BulkReader> {
+        Arc::new(BulkReader { path, immutable: true, idle: Mutex::default() })
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
+        let uri;
+        let target: &std::path::Path = if self.immutable {
+            // A `file:` URI, in which SQLite reads `%`, `?` and `#` as escapes and delimiters.
+            let path = self.path.to_string_lossy();
+            let escaped = path.replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+            uri = PathBuf::from(format!("file:{escaped}?immutable=1"));
+            &uri
+        } else {
+            &self.path
+        };
         let connection = Connection::open_with_flags(
-            &self.path,
+            target,
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,

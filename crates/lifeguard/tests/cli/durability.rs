@@ -206,3 +206,68 @@ fn a_full_disk_stops_the_import_with_a_clear_message_and_nothing_half_written() 
         run.stderr
     );
 }
+
+#[test]
+fn a_copy_on_read_only_storage_can_be_verified_and_searched_but_not_written() {
+    let skip = || println!("skipped: cannot mount a read-only copy here");
+    if !running_as_root() {
+        return skip();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    import(&data, "jsonl", "imports/jsonl/items.jsonl", &[]);
+    let before = stats(&data);
+    let copy = dir.path().join("copy");
+    fs::create_dir(&copy).unwrap();
+    let bound = Command::new("mount")
+        .args(["--bind", path(&data), path(&copy)])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !bound {
+        return skip();
+    }
+    let _unmount = Mounted(copy.clone());
+    let read_only = Command::new("mount")
+        .args(["-o", "remount,ro,bind", path(&copy)])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !read_only {
+        return skip();
+    }
+
+    // As write-once storage presents it: SQLite cannot even make its shared-memory file there.
+    let run = ok_with_data(&copy, &["archive", "verify"]);
+    assert!(run.stdout.starts_with("ok: 46 entries"), "{}", run.stdout);
+    let found = json(&ok_with_data(&copy, &["archive", "search", "storm", "--format", "json"]));
+    assert_eq!(found["items"][0]["external_id"], "1755000000000000100");
+    assert_eq!(stats(&copy), before);
+    let run = with_data(&copy, &["archive", "hold", "place", "h", "--reason", "r", "--owner", "o"]);
+    assert_eq!(run.code, 2, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("read-only"), "{}", run.stderr);
+    assert_eq!(stats(&data), before, "nothing was written");
+    drop(_unmount);
+
+    // The archive file alone, its log folded in first: read as immutable.
+    let Some(shell) = crate::tool("sqlite3") else {
+        return println!("skipped the single-file part: no sqlite3 shell");
+    };
+    let db = data.join("archive.sqlite3");
+    let folded = Command::new(shell).arg(&db).arg("PRAGMA wal_checkpoint(TRUNCATE);").status();
+    assert!(folded.is_ok_and(|status| status.success()));
+    let single = dir.path().join("single");
+    fs::create_dir(&single).unwrap();
+    for file in ["archive.sqlite3", "signing.key"] {
+        fs::copy(data.join(file), single.join(file)).unwrap();
+    }
+    let mounted = Command::new("mount").args(["--bind", path(&single), path(&copy)]).status();
+    assert!(mounted.is_ok_and(|status| status.success()));
+    let _unmount = Mounted(copy.clone());
+    let remounted = Command::new("mount").args(["-o", "remount,ro,bind", path(&copy)]).status();
+    assert!(remounted.is_ok_and(|status| status.success()));
+    assert!(!copy.join("archive.sqlite3-wal").exists());
+    let run = ok_with_data(&copy, &["archive", "verify"]);
+    assert!(run.stdout.starts_with("ok: 46 entries"), "{}", run.stdout);
+    assert_eq!(stats(&copy), before);
+}
