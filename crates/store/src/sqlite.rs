@@ -188,13 +188,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await.map_err(|err| match err {
-            // Classified like any other database error, so a read-only or full database says so.
-            sqlx::migrate::MigrateError::Execute(inner) => {
-                StoreError::database(&format!("migrating {name}"), inner)
-            }
-            other => StoreError::new(ErrorKind::Database, format!("migrating {name}: {other}")),
-        })?;
+        migrate(&pool, name).await?;
         Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
     }
 
@@ -757,6 +751,35 @@ impl Store for SqliteStore {
 
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+}
+
+/// Brings the database to this version's tables. Two processes opening a new archive at once
+/// can both find a step missing; the second then fails on what the first created. Each step is
+/// one transaction, so it is tried again, and then finds the step done.
+async fn migrate(pool: &SqlitePool, name: &str) -> Result<(), StoreError> {
+    const ATTEMPTS: u32 = 20;
+    let mut attempt = 1;
+    loop {
+        match sqlx::migrate!("migrations/sqlite").run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(sqlx::migrate::MigrateError::Execute(inner)) => {
+                if attempt < ATTEMPTS && inner.to_string().contains("already exists") {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                // Classified like any other database error, so a read-only or full database
+                // says so.
+                return Err(StoreError::database(&format!("migrating {name}"), inner));
+            }
+            Err(other) => {
+                return Err(StoreError::new(
+                    ErrorKind::Database,
+                    format!("migrating {name}: {other}"),
+                ));
+            }
+        }
     }
 }
 

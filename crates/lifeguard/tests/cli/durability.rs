@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{binary, fixture, import, json, ok_with_data, path, stats, with_data};
+use crate::{binary, fixture, import, json, ok_with_data, path, stats, tool, with_data};
 
 /// Writes `count` small items as JSON Lines, each with `padding` extra bytes of text.
 fn items_file(file: &Path, count: u64, padding: usize) {
@@ -250,7 +250,7 @@ fn a_copy_on_read_only_storage_can_be_verified_and_searched_but_not_written() {
     drop(_unmount);
 
     // The archive file alone, its log folded in first: read as immutable.
-    let Some(shell) = crate::tool("sqlite3") else {
+    let Some(shell) = tool("sqlite3") else {
         return println!("skipped the single-file part: no sqlite3 shell");
     };
     let db = data.join("archive.sqlite3");
@@ -270,4 +270,31 @@ fn a_copy_on_read_only_storage_can_be_verified_and_searched_but_not_written() {
     let run = ok_with_data(&copy, &["archive", "verify"]);
     assert!(run.stdout.starts_with("ok: 46 entries"), "{}", run.stdout);
     assert_eq!(stats(&copy), before);
+}
+
+#[test]
+fn two_first_imports_into_a_new_data_directory_at_once_both_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("imports/jsonl/items.jsonl");
+    for round in 0..6 {
+        let data = dir.path().join(format!("data-{round}"));
+        let start = || {
+            let mut command = binary();
+            command
+                .args(["import", "jsonl", path(&file), "--no-progress", "--data", path(&data)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            command.spawn().unwrap()
+        };
+        let (first, second) = (start(), start());
+        for child in [first, second] {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        assert_eq!(stats(&data)["items"], 24, "round {round}: the second import adds nothing");
+    }
 }
