@@ -25,7 +25,10 @@ pub use chain::{
     parse_hex, payload_hash,
 };
 pub use checkpoint::{Checkpoint, CheckpointError, SigningKey, VerifyingKey, key_id};
-pub use query::{MAX_QUERY, MAX_TERMS, Query, QueryError, Term, index_words, tokens};
+pub use query::{
+    MAX_QUERY, MAX_TERMS, Query, QueryError, Term, fold_final_sigma, index_words, sigma_spellings,
+    tokens,
+};
 pub use record::{
     Change, ITEM_FIELDS, Item, ItemError, MAX_LINKS, MAX_MEDIA, MAX_NAME, MAX_PLATFORM, MAX_RAW,
     MAX_TEXT, Media, VerdictRecord, VerdictTemplate, format_time, parse_time, verdict_payload,

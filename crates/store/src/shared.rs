@@ -6,7 +6,7 @@ use lifeguard_core::access::{REVIEW_AREAS, Role, TokenScope};
 use lifeguard_core::archive::{
     AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Item, ItemFacts, MAX_NAME, MAX_PLATFORM,
     Query, Retention, RetentionRule, Term, disposable, format_time, hold_from_payload,
-    parse_canonical, parse_time, retention_from_payload,
+    parse_canonical, parse_time, retention_from_payload, sigma_spellings,
 };
 
 use sqlx::{Database, Encode, QueryBuilder, Type};
@@ -159,18 +159,28 @@ pub fn fts5_match(query: &Query) -> String {
         .join(" AND ")
 }
 
-/// The query as a PostgreSQL `tsquery` for the `simple` configuration.
+/// The query as a PostgreSQL `tsquery` for the `simple` configuration. A word ending in a
+/// sigma is looked for with either sigma, as the index holds it the way its text was written
+/// (FTS5's tokenizer folds the two itself).
 pub fn tsquery(query: &Query) -> String {
+    let either = |word: &str, suffix: &str| {
+        let spellings: Vec<String> =
+            sigma_spellings(word).iter().map(|w| format!("'{w}'{suffix}")).collect();
+        match spellings.as_slice() {
+            [one] => one.clone(),
+            many => format!("({})", many.join(" | ")),
+        }
+    };
     query
         .terms()
         .iter()
         .map(|term| match term {
-            Term::Word(word) => format!("'{word}'"),
-            Term::Prefix(prefix) => format!("'{prefix}':*"),
+            Term::Word(word) => either(word, ""),
+            Term::Prefix(prefix) => either(prefix, ":*"),
             Term::Phrase(words) => {
                 format!(
                     "({})",
-                    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" <-> ")
+                    words.iter().map(|w| either(w, "")).collect::<Vec<_>>().join(" <-> ")
                 )
             }
         })

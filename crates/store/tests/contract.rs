@@ -40,6 +40,7 @@ contract!(
     search_pages_with_a_cursor,
     common_words_page_exactly_across_blocks,
     search_rejects_bad_limits,
+    a_final_sigma_is_found_either_way_it_was_written,
     bad_items_are_rejected_whole,
     nul_characters_are_refused_alike,
     verify_accepts_an_untouched_archive,

@@ -129,15 +129,39 @@ impl Query {
         if self.terms.is_empty() {
             return true;
         }
-        let words = tokens(text);
+        let words: Vec<String> = tokens(text).iter().map(|w| fold_final_sigma(w)).collect();
+        let fold = |word: &String| fold_final_sigma(word);
         self.terms.iter().all(|term| match term {
-            Term::Word(word) => words.iter().any(|w| w == word),
-            Term::Prefix(prefix) => words.iter().any(|w| w.starts_with(prefix.as_str())),
+            Term::Word(word) => words.contains(&fold(word)),
+            Term::Prefix(prefix) => {
+                let prefix = fold(prefix);
+                words.iter().any(|w| w.starts_with(prefix.as_str()))
+            }
             Term::Phrase(phrase) => {
+                let phrase: Vec<String> = phrase.iter().map(fold).collect();
                 words.windows(phrase.len()).any(|window| window == phrase.as_slice())
             }
         })
     }
+}
+
+/// The word with a final sigma (`ς`) written as the other sigma (`σ`). Lowercasing letter by
+/// letter, as [`tokens`] does, turns a capital `Σ` into `σ` even at a word's end, while text
+/// typed in lower case has `ς` there: a word matches whichever way its text was written.
+pub fn fold_final_sigma(word: &str) -> String {
+    word.replace('ς', "σ")
+}
+
+/// The spellings of a word in the index that mean the same word: itself, and, for a word
+/// ending in a sigma, the same word ending in the other one (see [`fold_final_sigma`]).
+pub fn sigma_spellings(word: &str) -> Vec<String> {
+    let mut spellings = vec![word.to_owned()];
+    if let Some(stem) = word.strip_suffix('σ') {
+        spellings.push(format!("{stem}ς"));
+    } else if let Some(stem) = word.strip_suffix('ς') {
+        spellings.push(format!("{stem}σ"));
+    }
+    spellings
 }
 
 /// The words of a text as [`tokens`] finds them, joined by single spaces: what the search

@@ -1423,6 +1423,19 @@ fn queries_parse_words_phrases_and_prefixes() {
 }
 
 #[test]
+fn a_final_sigma_matches_either_way_the_text_was_written() {
+    let capitals = "Ο ΣΊΣΥΦΟΣ ήταν εδώ";
+    let lower = "ο σίσυφος ήταν εδώ";
+    for query in ["σισυφος", "ΣΙΣΥΦΟΣ", "σισυφοσ", "\"ο σισυφος\"", "σισυ*"]
+    {
+        let query = Query::parse(query).unwrap();
+        assert!(query.matches(capitals), "{query:?} in {capitals}");
+        assert!(query.matches(lower), "{query:?} in {lower}");
+    }
+    assert!(!Query::parse("σισυφοι").unwrap().matches(capitals));
+}
+
+#[test]
 fn punctuation_inside_a_word_makes_a_phrase() {
     assert_eq!(terms("e-mail"), [phrase(&["e", "mail"])]);
     assert_eq!(terms("don't"), [phrase(&["don", "t"])]);

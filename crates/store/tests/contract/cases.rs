@@ -245,6 +245,26 @@ pub(crate) async fn search_pages_with_a_cursor(b: &Backend) {
     assert!(Cursor::parse("nonsense").is_err());
 }
 
+pub(crate) async fn a_final_sigma_is_found_either_way_it_was_written(b: &Backend) {
+    let store = b.store.as_ref();
+    append(
+        store,
+        vec![
+            item("x", "capitals", "Ο ΣΊΣΥΦΟΣ ήταν εδώ", "2024-01-01T10:00:00Z"),
+            item("x", "lower", "ο σίσυφος ήταν εδώ", "2024-01-02T10:00:00Z"),
+        ],
+    )
+    .await;
+    for query in ["σισυφος", "ΣΙΣΥΦΟΣ", "\"ο σισυφος\"", "σισυφο*"] {
+        assert_eq!(
+            search(store, query, Filters::default()).await,
+            ["lower", "capitals"],
+            "{query} on {}",
+            b.name()
+        );
+    }
+}
+
 pub(crate) async fn search_rejects_bad_limits(b: &Backend) {
     let mut request = SearchRequest::new(Query::default());
     request.limit = 0;
