@@ -89,7 +89,10 @@ impl fmt::Display for ImportError {
             ImportError::Record { file, position, message } => write!(
                 f,
                 "{file}:{}:{}: record {}: {message}",
-                position.line, position.column, position.record
+                position.line,
+                position.column,
+                // Counted from 1, as lines and columns are.
+                position.record + 1
             ),
             ImportError::Syntax { file, position, message } => {
                 write!(f, "{file}:{}:{}: {message}", position.line, position.column)
@@ -441,7 +444,7 @@ mod tests {
         };
         assert_eq!(
             record.to_string(),
-            "outbox.json:12:5: record 3: field `object.published`: not an RFC 3339 time"
+            "outbox.json:12:5: record 4: field `object.published`: not an RFC 3339 time"
         );
         let syntax = ImportError::Syntax {
             file: "tweets.js".into(),

@@ -188,11 +188,11 @@ mod tests {
             render(&records),
             concat!(
                 "1:1 #0 mastodon/https://social.example/users/brightwater/statuses/1 post original \"Morning, everyone ☀\\u{fe0f}\"\n",
-                "items.jsonl:2:1: record 1: field `platform`: required\n",
-                "items.jsonl:4:28: record 2: invalid JSON at column 28: expected `,` or `}`\n",
-                "items.jsonl:5:1: record 3: field `created_at`: not an RFC 3339 time (failed to parse four digit integer as year: invalid digit, expected 0-9 but got y)\n",
-                "items.jsonl:6:1: record 4: field `kind`: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)\n",
-                "items.jsonl:7:1: record 5: field `(line)`: expected a JSON object\n",
+                "items.jsonl:2:1: record 2: field `platform`: required\n",
+                "items.jsonl:4:28: record 3: invalid JSON at column 28: expected `,` or `}`\n",
+                "items.jsonl:5:1: record 4: field `created_at`: not an RFC 3339 time (failed to parse four digit integer as year: invalid digit, expected 0-9 but got y)\n",
+                "items.jsonl:6:1: record 5: field `kind`: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)\n",
+                "items.jsonl:7:1: record 6: field `(line)`: expected a JSON object\n",
                 "9:1 #6 x/1755000000000000999 reply original \"Still here after the bad ones\"\n",
             )
         );
@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(
             render(&records),
             // `é` is two bytes: byte 49 is the 48th character.
-            "items.jsonl:1:48: record 0: invalid UTF-8 at byte 49 of the line\n2:1 #1 x/2 post original \"ok\"\n"
+            "items.jsonl:1:48: record 1: invalid UTF-8 at byte 49 of the line\n2:1 #1 x/2 post original \"ok\"\n"
         );
     }
 
@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(
             render(&records),
             format!(
-                "items.jsonl:1:1: record 0: line is longer than the limit of {MAX_LINE_BYTES} \
+                "items.jsonl:1:1: record 1: line is longer than the limit of {MAX_LINE_BYTES} \
                  bytes; skipped\n2:1 #1 x/2 post original \"next\"\n"
             )
         );
@@ -237,7 +237,7 @@ mod tests {
         let (records, _) = import(&input[..]);
         assert_eq!(
             render(&records),
-            "items.jsonl:1:1: record 0: field `text`: longer than 1048576 bytes\n"
+            "items.jsonl:1:1: record 1: field `text`: longer than 1048576 bytes\n"
         );
     }
 

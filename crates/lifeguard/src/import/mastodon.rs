@@ -488,9 +488,9 @@ mod tests {
             render(&records),
             concat!(
                 "6:5 #0 post original 1001 \"First.\"\n",
-                "outbox.json:17:5: record 1: field `object.published`: not an RFC 3339 time (failed to parse four digit integer as year: invalid digit, expected 0-9 but got l)\n",
-                "outbox.json:28:5: record 2: field `type`: `Like` activities are not imported (only Create, Update, Delete, Announce and the Undo of an Announce)\n",
-                "outbox.json:34:5: record 3: field `object.type`: `Person` objects are not imported (only Note, Article, Question and Page)\n",
+                "outbox.json:17:5: record 2: field `object.published`: not an RFC 3339 time (failed to parse four digit integer as year: invalid digit, expected 0-9 but got l)\n",
+                "outbox.json:28:5: record 3: field `type`: `Like` activities are not imported (only Create, Update, Delete, Announce and the Undo of an Announce)\n",
+                "outbox.json:34:5: record 4: field `object.type`: `Person` objects are not imported (only Note, Article, Question and Page)\n",
                 "44:5 #4 post original 1004 \"Last.\"\n",
             )
         );

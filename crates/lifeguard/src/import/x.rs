@@ -655,9 +655,9 @@ mod tests {
         assert_eq!(
             render(&records),
             concat!(
-                "tweets.js:2:3: record 0: field `tweet.edit_info.initial.editTweetIds`: expected an array of tweet ids\n",
-                "tweets.js:3:3: record 1: field `tweet.edit_info.edit.editTweetIds[1]`: expected a tweet id\n",
-                "tweets.js:4:3: record 2: field `tweet.edit_info.initial.editTweetIds`: more than 100 tweet ids\n",
+                "tweets.js:2:3: record 1: field `tweet.edit_info.initial.editTweetIds`: expected an array of tweet ids\n",
+                "tweets.js:3:3: record 2: field `tweet.edit_info.edit.editTweetIds[1]`: expected a tweet id\n",
+                "tweets.js:4:3: record 3: field `tweet.edit_info.initial.editTweetIds`: more than 100 tweet ids\n",
             )
         );
     }
@@ -692,9 +692,9 @@ mod tests {
             render(&records),
             concat!(
                 "2:3 #0 post original 1760000000000000001 \"First.\"\n",
-                "tweets.js:9:3: record 1: field `tweet.created_at`: not a time like `Wed Oct 10 20:19:24 +0000 2018` (strptime parsing failed: %a failed: expected to find weekday abbreviation)\n",
-                "tweets.js:16:3: record 2: field `tweet.id_str`: required\n",
-                "tweets.js:22:3: record 3: expected a tweet (a JSON object)\n",
+                "tweets.js:9:3: record 2: field `tweet.created_at`: not a time like `Wed Oct 10 20:19:24 +0000 2018` (strptime parsing failed: %a failed: expected to find weekday abbreviation)\n",
+                "tweets.js:16:3: record 3: field `tweet.id_str`: required\n",
+                "tweets.js:22:3: record 4: expected a tweet (a JSON object)\n",
                 "23:3 #4 post original 1760000000000000004 \"Last.\"\n",
             )
         );

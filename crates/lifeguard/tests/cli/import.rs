@@ -210,11 +210,11 @@ fn malformed_records_are_named_skipped_and_the_good_ones_archived() {
         (
             "jsonl",
             "imports/jsonl/bad.jsonl",
-            &[(2, 1, 1), (4, 28, 2), (5, 1, 3), (6, 1, 4), (7, 1, 5)],
+            &[(2, 1, 2), (4, 28, 3), (5, 1, 4), (6, 1, 5), (7, 1, 6)],
             2,
         ),
-        ("mastodon", "imports/mastodon/bad-record.json", &[(17, 5, 1), (28, 5, 2), (34, 5, 3)], 2),
-        ("x", "imports/x/data/bad-record.js", &[(9, 3, 1), (16, 3, 2), (22, 3, 3)], 2),
+        ("mastodon", "imports/mastodon/bad-record.json", &[(17, 5, 2), (28, 5, 3), (34, 5, 4)], 2),
+        ("x", "imports/x/data/bad-record.js", &[(9, 3, 2), (16, 3, 3), (22, 3, 4)], 2),
     ];
     for (format, file, errors, good) in cases {
         let dir = tempfile::tempdir().unwrap();
