@@ -22,6 +22,8 @@ use crate::wire::{self, ErrorOut, InputLine};
 
 /// Largest single post read by `check` without `--jsonl`.
 pub(crate) const MAX_POST_BYTES: usize = 8 << 20;
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = "\u{feff}".as_bytes();
 /// Lines are handed to workers in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 256 << 10;
 const CHUNK_LINES: usize = 2048;
@@ -261,6 +263,8 @@ fn check_chunk(engine: &Engine, policy: &RawValue, chunk: &Chunk, out: &mut Vec<
         };
         let bytes = &chunk.data[start..end];
         let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        // A byte-order mark, as some editors write at a file's start, is not part of the JSON.
+        let bytes = if number == 1 { bytes.strip_prefix(BOM).unwrap_or(bytes) } else { bytes };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             continue;
         }

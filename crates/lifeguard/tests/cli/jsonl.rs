@@ -72,6 +72,12 @@ fn verdicts_come_out_in_order_with_ids_echoed_and_errors_in_place() {
 }
 
 #[test]
+fn a_byte_order_mark_before_the_first_line_is_skipped() {
+    let run = jsonl("\u{feff}{\"id\":1,\"text\":\"what the heck\"}\n".as_bytes(), "1");
+    assert_eq!(summary(&run.stdout), "1 flag [LANG-1]", "{}", run.stderr);
+}
+
+#[test]
 fn per_post_options_belong_to_each_line_in_json_lines_mode() {
     for option in [
         &["--kind", "bio"][..],
