@@ -157,6 +157,22 @@ impl Drop for Mounted {
     }
 }
 
+/// Shows `source` at `target`, read-only; `None` where mounting is not allowed.
+fn mount_read_only(source: &Path, target: &Path) -> Option<Mounted> {
+    let mount = |args: &[&str]| {
+        Command::new("mount")
+            .args(args)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if !mount(&["--bind", path(source), path(target)]) {
+        return None;
+    }
+    let mounted = Mounted(target.to_owned());
+    mount(&["-o", "remount,ro,bind", path(target)]).then_some(mounted)
+}
+
 fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -219,23 +235,9 @@ fn a_copy_on_read_only_storage_can_be_verified_and_searched_but_not_written() {
     let before = stats(&data);
     let copy = dir.path().join("copy");
     fs::create_dir(&copy).unwrap();
-    let bound = Command::new("mount")
-        .args(["--bind", path(&data), path(&copy)])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !bound {
+    let Some(_unmount) = mount_read_only(&data, &copy) else {
         return skip();
-    }
-    let _unmount = Mounted(copy.clone());
-    let read_only = Command::new("mount")
-        .args(["-o", "remount,ro,bind", path(&copy)])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !read_only {
-        return skip();
-    }
+    };
 
     // As write-once storage presents it: SQLite cannot even make its shared-memory file there.
     let run = ok_with_data(&copy, &["archive", "verify"]);
@@ -261,11 +263,7 @@ fn a_copy_on_read_only_storage_can_be_verified_and_searched_but_not_written() {
     for file in ["archive.sqlite3", "signing.key"] {
         fs::copy(data.join(file), single.join(file)).unwrap();
     }
-    let mounted = Command::new("mount").args(["--bind", path(&single), path(&copy)]).status();
-    assert!(mounted.is_ok_and(|status| status.success()));
-    let _unmount = Mounted(copy.clone());
-    let remounted = Command::new("mount").args(["-o", "remount,ro,bind", path(&copy)]).status();
-    assert!(remounted.is_ok_and(|status| status.success()));
+    let _unmount = mount_read_only(&single, &copy).expect("mounted once already");
     assert!(!copy.join("archive.sqlite3-wal").exists());
     let run = ok_with_data(&copy, &["archive", "verify"]);
     assert!(run.stdout.starts_with("ok: 46 entries"), "{}", run.stdout);
