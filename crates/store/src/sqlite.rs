@@ -183,11 +183,19 @@ impl SqliteStore {
             .pragma("wal_autocheckpoint", "16384")
             .pragma("journal_size_limit", "67108864");
         let bulk = BulkReader::new(options.get_filename().to_path_buf());
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|err| StoreError::database(&format!("opening {name}"), err))?;
+        // Turning a new file to WAL takes a lock SQLite does not wait for, so a second process
+        // opening the same new archive at that moment is told it is locked: it tries again.
+        let mut attempt = 1;
+        let pool = loop {
+            match SqlitePoolOptions::new().max_connections(4).connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(err) if attempt < OPEN_ATTEMPTS && is_locked(&err) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(err) => return Err(StoreError::database(&format!("opening {name}"), err)),
+            }
+        };
         migrate(&pool, name).await?;
         Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
     }
@@ -754,17 +762,26 @@ impl Store for SqliteStore {
     }
 }
 
+/// How many times opening a new archive is tried while another process is creating it.
+const OPEN_ATTEMPTS: u32 = 40;
+
+fn is_locked(err: &sqlx::Error) -> bool {
+    err.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "5")
+}
+
 /// Brings the database to this version's tables. Two processes opening a new archive at once
 /// can both find a step missing; the second then fails on what the first created. Each step is
 /// one transaction, so it is tried again, and then finds the step done.
 async fn migrate(pool: &SqlitePool, name: &str) -> Result<(), StoreError> {
-    const ATTEMPTS: u32 = 20;
     let mut attempt = 1;
     loop {
         match sqlx::migrate!("migrations/sqlite").run(pool).await {
             Ok(()) => return Ok(()),
-            Err(sqlx::migrate::MigrateError::Execute(inner)) => {
-                if attempt < ATTEMPTS && inner.to_string().contains("already exists") {
+            Err(
+                sqlx::migrate::MigrateError::Execute(inner)
+                | sqlx::migrate::MigrateError::ExecuteMigration(inner, _),
+            ) => {
+                if attempt < OPEN_ATTEMPTS && inner.to_string().contains("already exists") {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
