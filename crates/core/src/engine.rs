@@ -210,13 +210,15 @@ impl Engine {
                 _ => scratch.roles.push((rule, role, *m)),
             }
         }
+        // Exceptions come only from terms: prepared once here, for the pairing rules below and
+        // for the verdict's other candidates.
+        prepare_exceptions(&mut scratch.exceptions);
         if scratch.roles.is_empty() {
             return;
         }
         // An exception holds the terms a proximity or disclosure rule pairs up one by one:
         // "stocks" in "while stocks last" is no second term to "buy".
         if !scratch.exceptions.is_empty() {
-            prepare_exceptions(&mut scratch.exceptions);
             let exceptions = &scratch.exceptions;
             scratch.roles.retain(|&(rule, _, m)| !excepted(exceptions, rule, m.start, m.end));
         }
@@ -322,20 +324,17 @@ impl Engine {
 /// Drops each candidate that lies within an exception (rule, start, end) of its own rule: the
 /// exception is the larger, harmless text the match is part of ("pork butt", the company's
 /// own address), so a match that only overlaps one ("jane.support@acme.example" around
-/// "support@acme.example") still counts.
-fn drop_excepted(candidates: &mut Vec<Candidate>, exceptions: &mut [(usize, usize, usize)]) {
-    if exceptions.is_empty() {
-        return;
+/// "support@acme.example") still counts. `exceptions` are as [`prepare_exceptions`] leaves them.
+fn drop_excepted(candidates: &mut Vec<Candidate>, exceptions: &[(usize, usize, usize)]) {
+    if !exceptions.is_empty() {
+        candidates.retain(|c| !excepted(exceptions, c.rule, c.start, c.end));
     }
-    prepare_exceptions(exceptions);
-    candidates.retain(|c| !excepted(exceptions, c.rule, c.start, c.end));
 }
 
 /// Sorts exceptions by rule and start and raises each end to the furthest end of its rule so
 /// far: then a span lies within one of its rule's exceptions exactly when the last of them
 /// starting no later than the span reaches the span's end, and many matches against many
-/// exceptions cost a sort and a binary search each, not their product. Preparing twice is
-/// harmless.
+/// exceptions cost a sort and a binary search each, not their product.
 fn prepare_exceptions(exceptions: &mut [(usize, usize, usize)]) {
     exceptions.sort_unstable();
     for at in 1..exceptions.len() {
