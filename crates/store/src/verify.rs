@@ -327,17 +327,18 @@ fn expected(entry: &Entry, payload: &str) -> Result<Expected, VerifyError> {
     }
     let verdict: Verdict<'_> =
         serde_json::from_str(payload).map_err(|err| malformed(&err.to_string()))?;
+    let findings = i64::try_from(verdict.findings.len()).unwrap_or(i64::MAX);
     let mut pairs: Vec<(String, String)> = verdict
         .findings
-        .iter()
-        .map(|f| (f.category.clone().into_owned(), f.rule.clone().into_owned()))
+        .into_iter()
+        .map(|f| (f.category.into_owned(), f.rule.into_owned()))
         .collect();
     pairs.sort_unstable();
     pairs.dedup();
     Ok(Expected::Verdict {
         item: verdict.item,
         action: verdict.action.into_owned(),
-        findings: i64::try_from(verdict.findings.len()).unwrap_or(i64::MAX),
+        findings,
         pairs,
     })
 }
