@@ -123,24 +123,24 @@ pub(crate) async fn serve(
     };
     tracing::info!(%address, "serving");
     let mut server = tokio::spawn(lifeguard_server::serve(listener, state, shutdown));
+    // `None` when requests were still in flight after the grace period.
     let finished = tokio::select! {
-        finished = &mut server => finished,
+        finished = &mut server => Some(finished),
         _ = stopping => match tokio::time::timeout(grace, &mut server).await {
-            Ok(finished) => finished,
+            Ok(finished) => Some(finished),
             Err(_) => {
                 tracing::warn!(
                     "requests still in flight after {}s; stopping without them",
                     grace.as_secs()
                 );
                 server.abort();
-                signing.abort();
-                sign(store.as_ref(), &key).await;
-                return Ok(Exit::Ok);
+                None
             }
         },
     };
     signing.abort();
     sign(store.as_ref(), &key).await;
+    let Some(finished) = finished else { return Ok(Exit::Ok) };
     finished.context("the server stopped unexpectedly")?.context("the server failed")?;
     tracing::info!("stopped");
     Ok(Exit::Ok)
