@@ -157,15 +157,17 @@ impl Drop for Mounted {
     }
 }
 
+/// Runs `mount ARGS`; whether it worked (it needs the right to mount).
+fn mount(args: &[&str]) -> bool {
+    Command::new("mount")
+        .args(args)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
 /// Shows `source` at `target`, read-only; `None` where mounting is not allowed.
 fn mount_read_only(source: &Path, target: &Path) -> Option<Mounted> {
-    let mount = |args: &[&str]| {
-        Command::new("mount")
-            .args(args)
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success())
-    };
     if !mount(&["--bind", path(source), path(target)]) {
         return None;
     }
@@ -189,11 +191,7 @@ fn a_full_disk_stops_the_import_with_a_clear_message_and_nothing_half_written() 
     let dir = tempfile::tempdir().unwrap();
     let small = dir.path().join("small");
     fs::create_dir(&small).unwrap();
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs", path(&small)])
-        .stderr(Stdio::null())
-        .status();
-    if !mounted.is_ok_and(|status| status.success()) {
+    if !mount(&["-t", "tmpfs", "-o", "size=1m", "tmpfs", path(&small)]) {
         return skip();
     }
     let _unmount = Mounted(small.clone());

@@ -533,6 +533,14 @@ fn six_years() -> RetentionRule {
     }
 }
 
+/// Sets [`six_years`], as `records@acme`: its entry.
+async fn set_six_years(store: &dyn Store) -> u64 {
+    store
+        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
+        .await
+        .expect("rule")
+}
+
 /// A litigation hold on everything the author `sam` wrote.
 fn matter_seven() -> Hold {
     Hold {
@@ -545,10 +553,7 @@ fn matter_seven() -> Hold {
 
 /// Sets the six-year rule and places [`matter_seven`]: their entries.
 async fn six_years_and_matter_seven(store: &dyn Store) -> (u64, u64) {
-    let rule = store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
+    let rule = set_six_years(store).await;
     (rule, store.place_hold(&matter_seven(), time("2024-01-06T00:00:00Z")).await.expect("hold"))
 }
 
@@ -572,10 +577,7 @@ async fn dispose_all(store: &dyn Store, now: &str) -> Vec<(u64, Disposal)> {
 pub(crate) async fn versions_archived_after_a_disposal_are_disposed_in_turn(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
+    set_six_years(store).await;
     let first = dispose_all(store, NOW).await;
     assert!(first.iter().all(|(_, d)| matches!(d, Disposal::Disposed { .. })), "{first:?}");
     // An old edit of item x/1 turns up after its content was disposed of: it is past retention
@@ -664,10 +666,7 @@ pub(crate) async fn holds_and_retention_decide_disposal(b: &Backend) {
 pub(crate) async fn dispose_rechecks_holds_in_its_transaction(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
+    set_six_years(store).await;
     let candidates = store.disposal_candidates(time(NOW), None, 10).await.expect("candidates");
     assert_eq!(candidates.len(), 4);
     // A hold placed after the candidates were listed must still stop the disposal.
@@ -691,10 +690,7 @@ pub(crate) async fn dispose_rechecks_holds_in_its_transaction(b: &Backend) {
 pub(crate) async fn released_hold_lets_content_go(b: &Backend) {
     let store = b.store.as_ref();
     append(store, demo()).await;
-    store
-        .set_retention(&six_years(), "records@acme", time("2024-01-05T00:00:00Z"))
-        .await
-        .expect("rule");
+    set_six_years(store).await;
     let hold = Hold {
         id: "all".into(),
         reason: "Audit".into(),
