@@ -639,6 +639,7 @@ impl<'a> Compiler<'a> {
             };
             rules.push(CompiledRule { info, scope: rule.scope.clone(), kind });
         }
+        self.check_rejected();
         let regexes = self.regexes(&patterns);
         let regex_gate = regex_gate(&regexes);
         let terms = std::mem::take(&mut self.terms).build();
@@ -672,6 +673,45 @@ impl<'a> Compiler<'a> {
             link_rules,
             always_rules,
         })
+    }
+
+    /// Compiles the patterns and term lists of the rules the parser rejected into scratch state
+    /// and drops it, so that their problems are reported with the rest and the engine, its
+    /// lists and its hash stay those of the valid rules alone.
+    fn check_rejected(&mut self) {
+        let policy = self.policy;
+        if policy.rejected.is_empty() {
+            return;
+        }
+        let terms = std::mem::take(&mut self.terms);
+        let lists = std::mem::take(&mut self.lists);
+        let exceptions = std::mem::take(&mut self.exceptions);
+        let loaded = self.loaded.clone();
+        let mut patterns = Vec::new();
+        for rule in &policy.rejected {
+            let unless_file = rule.unless_file.as_ref().map(|f| &f.value);
+            self.add_terms(usize::MAX, Role::Exception, &rule.unless, unless_file, rule);
+            match &rule.matcher {
+                Matcher::Terms(source) => self.add_source(usize::MAX, Role::Match, source, rule),
+                Matcher::Regex(pattern) => {
+                    patterns.push((usize::MAX, pattern.value.clone(), pattern.at));
+                }
+                Matcher::Proximity { first, second, .. } => {
+                    self.add_source(usize::MAX, Role::First, first, rule);
+                    self.add_source(usize::MAX, Role::Second, second, rule);
+                }
+                Matcher::Disclosure { triggers, markers, .. } => {
+                    self.add_source(usize::MAX, Role::Trigger, triggers, rule);
+                    self.add_source(usize::MAX, Role::Marker, markers, rule);
+                }
+                Matcher::Detect(_) | Matcher::Links { .. } | Matcher::Always => {}
+            }
+        }
+        self.regexes(&patterns);
+        self.terms = terms;
+        self.lists = lists;
+        self.exceptions = exceptions;
+        self.loaded = loaded;
     }
 
     fn add_source(&mut self, rule_index: usize, role: Role, source: &TermSource, rule: &Rule) {

@@ -123,6 +123,10 @@ pub struct Policy {
     pub clauses: Vec<Clause>,
     /// Every valid rule, in document order.
     pub rules: Vec<Rule>,
+    /// Rules with an error of their own, kept only so that compiling the policy also reports
+    /// the problems of their patterns and term files. Never enforced; a severity or action
+    /// that did not parse is left at its default.
+    pub rejected: Vec<Rule>,
     /// Every valid example, in document order.
     pub examples: Vec<Example>,
 }

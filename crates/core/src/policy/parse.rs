@@ -2,7 +2,9 @@
 //!
 //! Rule and example blocks are split at their `[[rule]]` / `[[example]]` headers and each
 //! table is parsed on its own, so one broken rule costs that rule only and the diagnostics of
-//! all the others are still reported.
+//! all the others are still reported. Within a table, unknown keys and missing fields are
+//! reported by this parser rather than by serde, so they hide none of the table's other
+//! problems; only a value of the wrong TOML type still stops its table.
 
 use std::ops::Range;
 
@@ -29,12 +31,14 @@ pub fn parse(file: &str, source: &str) -> Parsed {
         meta: Meta::default(),
         clauses: Vec::new(),
         rules: Vec::new(),
+        rejected: Vec::new(),
         examples: Vec::new(),
         rule_ids_seen: Vec::new(),
         body_start: 0,
     };
     parser.run();
-    let DocParser { diagnostics, meta, clauses, rules, examples, body_start, .. } = parser;
+    let DocParser { diagnostics, meta, clauses, rules, rejected, examples, body_start, .. } =
+        parser;
     let mut diagnostics = diagnostics;
     diagnostics.sort_by_key(|d| d.position);
     Parsed {
@@ -45,6 +49,7 @@ pub fn parse(file: &str, source: &str) -> Parsed {
             meta,
             clauses,
             rules,
+            rejected,
             examples,
         },
         diagnostics,
@@ -59,6 +64,7 @@ struct DocParser<'a> {
     meta: Meta,
     clauses: Vec<Clause>,
     rules: Vec<Rule>,
+    rejected: Vec<Rule>,
     examples: Vec<Example>,
     /// Ids of every rule whose table parsed, valid or not, so examples naming a rule that has
     /// its own error are not reported twice.
@@ -318,6 +324,7 @@ impl<'a> DocParser<'a> {
             struct Tables {
                 rule: Vec<RawRule>,
             }
+            self.unknown_keys(table.clone(), "rule", RULE_FIELDS);
             if let Some(tables) = self.toml::<Tables>(table.clone()) {
                 for raw in tables.rule {
                     self.rule(raw, clause, table.start);
@@ -332,6 +339,7 @@ impl<'a> DocParser<'a> {
             struct Tables {
                 example: Vec<RawExample>,
             }
+            self.unknown_keys(table.clone(), "example", EXAMPLE_FIELDS);
             if let Some(tables) = self.toml::<Tables>(table.clone()) {
                 for raw in tables.example {
                     self.example(raw, table.start);
@@ -364,6 +372,38 @@ impl<'a> DocParser<'a> {
         tables
     }
 
+    /// Reports every key of the `[[name]]` tables in `range`, and of the tables nested in them,
+    /// that means nothing, each at its place. The raw structs accept unknown keys, so that a
+    /// typo does not keep the rest of its table from being checked.
+    fn unknown_keys(&mut self, range: Range<usize>, name: &str, fields: &[Field]) {
+        // A syntax error is reported by `toml` below, with its place.
+        let Ok(document) = toml::de::DeTable::parse(&self.source[range.clone()]) else { return };
+        let tables = document.get_ref().iter().filter(|(key, _)| key.get_ref() == name);
+        for (_, value) in tables {
+            let Some(array) = value.get_ref().as_array() else { continue };
+            for table in array.iter().filter_map(|table| table.get_ref().as_table()) {
+                self.unknown_keys_in(table, range.start, fields);
+            }
+        }
+    }
+
+    fn unknown_keys_in(&mut self, table: &toml::de::DeTable<'_>, base: usize, fields: &[Field]) {
+        for (key, value) in table {
+            match fields.iter().find(|field| field.name == key.get_ref()) {
+                Some(field) if !field.nested.is_empty() => {
+                    if let Some(nested) = value.get_ref().as_table() {
+                        self.unknown_keys_in(nested, base, field.nested);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    let message = unknown_field(key.get_ref(), fields);
+                    self.error(base + key.span().start, message);
+                }
+            }
+        }
+    }
+
     /// Parses one TOML range, reporting a syntax or shape error at its place.
     fn toml<T: for<'de> Deserialize<'de>>(&mut self, range: Range<usize>) -> Option<T> {
         match toml::from_str::<T>(&self.source[range.clone()]) {
@@ -379,49 +419,62 @@ impl<'a> DocParser<'a> {
     fn rule(&mut self, raw: RawRule, clause: usize, base: usize) {
         let errors_before = self.diagnostics.iter().filter(|d| d.is_error()).count();
         let at = |span: Range<usize>| base + span.start;
-        let id = raw.id.get_ref().clone();
-        if !is_rule_id(&id) {
-            self.error(
-                at(raw.id.span()),
-                format!("rule id `{id}` may only hold letters, digits, `.`, `_` and `-`"),
-            );
-        } else if self.rule_ids_seen.contains(&id) {
-            self.error(at(raw.id.span()), format!("rule id `{id}` is already used"));
+        let header = self.rule_header_at(base);
+        // Missing fields are reported here rather than by serde, so they hide nothing else.
+        for (field, present) in [
+            ("id", raw.id.is_some()),
+            ("category", raw.category.is_some()),
+            ("severity", raw.severity.is_some()),
+            ("action", raw.action.is_some()),
+            ("message", raw.message.is_some()),
+        ] {
+            if !present {
+                self.error(header, format!("missing field `{field}`"));
+            }
         }
-        self.rule_ids_seen.push(id.clone());
-        let category = raw.category.get_ref();
-        if !is_category(category) {
+        let id = raw.id.as_ref().map(|id| id.get_ref().clone()).unwrap_or_default();
+        if let Some(spanned) = &raw.id {
+            if !is_rule_id(&id) {
+                self.error(
+                    at(spanned.span()),
+                    format!("rule id `{id}` may only hold letters, digits, `.`, `_` and `-`"),
+                );
+            } else if self.rule_ids_seen.contains(&id) {
+                self.error(at(spanned.span()), format!("rule id `{id}` is already used"));
+            }
+            self.rule_ids_seen.push(id.clone());
+        }
+        if let Some(category) = &raw.category
+            && !is_category(category.get_ref())
+        {
             self.error(
-                at(raw.category.span()),
-                format!("category `{category}` must be a snake_case word"),
+                at(category.span()),
+                format!("category `{}` must be a snake_case word", category.get_ref()),
             );
         }
-        let severity = self.parse_value::<Severity>(&raw.severity, base);
-        let action = self.parse_value::<Action>(&raw.action, base);
-        if raw.message.get_ref().trim().is_empty() {
-            self.error(at(raw.message.span()), "the message is empty");
+        let severity = raw.severity.as_ref().and_then(|s| self.parse_value::<Severity>(s, base));
+        let action = raw.action.as_ref().and_then(|a| self.parse_value::<Action>(a, base));
+        if let Some(message) = &raw.message
+            && message.get_ref().trim().is_empty()
+        {
+            self.error(at(message.span()), "the message is empty");
         }
         let kinds: Vec<ContentKind> =
             raw.kinds.iter().filter_map(|k| self.parse_value::<ContentKind>(k, base)).collect();
         let authors: Vec<AuthorType> =
             raw.authors.iter().filter_map(|a| self.parse_value::<AuthorType>(a, base)).collect();
         let unless_file = raw.unless_file.as_ref().and_then(|f| self.term_file(f, base));
-        let header = self.rule_header_at(base);
-        let matcher = self.matcher(&raw, base, header);
+        let matcher = self.matcher(&raw, &id, base, header);
         let errors_after = self.diagnostics.iter().filter(|d| d.is_error()).count();
-        let (Some(severity), Some(action), Some(matcher)) = (severity, action, matcher) else {
-            return;
-        };
-        if errors_after > errors_before {
-            return;
-        }
-        self.rules.push(Rule {
+        let Some(matcher) = matcher else { return };
+        let rule = Rule {
             id,
             clause,
-            category: raw.category.into_inner(),
-            severity,
-            action,
-            message: raw.message.into_inner().trim().to_owned(),
+            category: raw.category.map(Spanned::into_inner).unwrap_or_default(),
+            // Only a rejected rule can lack these, and it is never enforced.
+            severity: severity.unwrap_or_default(),
+            action: action.unwrap_or_default(),
+            message: raw.message.map(|m| m.into_inner().trim().to_owned()).unwrap_or_default(),
             scope: Scope::new(&kinds, &authors, &raw.platforms),
             matcher,
             unless: raw.unless,
@@ -431,7 +484,12 @@ impl<'a> DocParser<'a> {
                 .map(|d| d.into_inner().trim().to_owned())
                 .filter(|d| !d.is_empty()),
             at: self.lines.position(header),
-        });
+        };
+        if errors_after > errors_before {
+            self.rejected.push(rule);
+        } else {
+            self.rules.push(rule);
+        }
     }
 
     /// The offset of the `[[rule]]` header a table starts with.
@@ -440,7 +498,7 @@ impl<'a> DocParser<'a> {
         base + (text.len() - text.trim_start().len())
     }
 
-    fn matcher(&mut self, raw: &RawRule, base: usize, header: usize) -> Option<Matcher> {
+    fn matcher(&mut self, raw: &RawRule, id: &str, base: usize, header: usize) -> Option<Matcher> {
         let mut given = Vec::new();
         if raw.terms.is_some() || raw.terms_file.is_some() {
             given.push("terms");
@@ -457,7 +515,6 @@ impl<'a> DocParser<'a> {
                 given.push(name);
             }
         }
-        let id = raw.id.get_ref();
         match given.len() {
             0 => {
                 self.error(header, format!("rule `{id}` has nothing to match: give one of terms, terms_file, regex, proximity, detect, links, disclosure or always"));
@@ -639,7 +696,13 @@ impl<'a> DocParser<'a> {
     fn example(&mut self, raw: RawExample, base: usize) {
         let header = self.rule_header_at(base);
         let mut ok = true;
-        for id in raw.expect.get_ref() {
+        for (field, present) in [("text", raw.text.is_some()), ("expect", raw.expect.is_some())] {
+            if !present {
+                self.error(header, format!("missing field `{field}`"));
+                ok = false;
+            }
+        }
+        for id in raw.expect.iter().flat_map(|expect| expect.get_ref()) {
             if !self.rule_ids_seen.contains(id.get_ref()) {
                 self.error(
                     base + id.span().start,
@@ -656,13 +719,17 @@ impl<'a> DocParser<'a> {
             Some(author) => self.parse_value::<AuthorType>(author, base),
             None => Some(AuthorType::default()),
         };
-        let (Some(kind), Some(author), true) = (kind, author, ok) else { return };
+        let (Some(kind), Some(author), Some(text), Some(expect), true) =
+            (kind, author, raw.text, raw.expect, ok)
+        else {
+            return;
+        };
         self.examples.push(Example {
-            text: raw.text,
+            text,
             kind,
             author,
             platform: raw.platform,
-            expect: raw.expect.into_inner().into_iter().map(Spanned::into_inner).collect(),
+            expect: expect.into_inner().into_iter().map(Spanned::into_inner).collect(),
             at: self.lines.position(header),
         });
     }
@@ -678,14 +745,99 @@ impl<'a> DocParser<'a> {
     }
 }
 
+/// A key of a policy table, and the keys of the table it holds, if any.
+struct Field {
+    name: &'static str,
+    nested: &'static [Field],
+}
+
+const fn field(name: &'static str) -> Field {
+    Field { name, nested: &[] }
+}
+
+/// The keys of a `[[rule]]` table, as `RawRule` and the raw structs below read them.
+const RULE_FIELDS: &[Field] = &[
+    field("id"),
+    field("category"),
+    field("severity"),
+    field("action"),
+    field("message"),
+    field("kinds"),
+    field("authors"),
+    field("platforms"),
+    field("unless"),
+    field("unless_file"),
+    field("describe"),
+    field("terms"),
+    field("terms_file"),
+    field("regex"),
+    Field {
+        name: "proximity",
+        nested: &[
+            field("first"),
+            field("first_file"),
+            field("second"),
+            field("second_file"),
+            field("within"),
+            field("ordered"),
+            field("same_sentence"),
+        ],
+    },
+    field("detect"),
+    Field {
+        name: "links",
+        nested: &[field("deny"), field("allow"), field("shorteners"), field("ip")],
+    },
+    Field {
+        name: "disclosure",
+        nested: &[
+            field("triggers"),
+            field("triggers_file"),
+            field("markers"),
+            field("markers_file"),
+            field("within"),
+        ],
+    },
+    field("always"),
+];
+
+/// "unknown field", with the likely meant key when there is one: a near spelling of a key of
+/// this table, or a key that belongs in one of its nested tables.
+fn unknown_field(key: &str, fields: &[Field]) -> String {
+    let expected: Vec<&str> = fields.iter().map(|field| field.name).collect();
+    let expected = expected.join(", ");
+    let near = fields
+        .iter()
+        .map(|field| (strsim::damerau_levenshtein(key, field.name), field.name))
+        .filter(|&(distance, name)| distance <= 2 && distance < name.len().min(key.len()))
+        .min();
+    if let Some((_, name)) = near {
+        return format!(
+            "unknown field `{key}`: did you mean `{name}`? (expected one of: {expected})"
+        );
+    }
+    let homes: Vec<String> = fields
+        .iter()
+        .filter(|field| field.nested.iter().any(|nested| nested.name == key))
+        .map(|field| format!("`{}`", field.name))
+        .collect();
+    if !homes.is_empty() {
+        return format!("unknown field `{key}`: it belongs in {}", homes.join(" or "));
+    }
+    format!("unknown field `{key}` (expected one of: {expected})")
+}
+
+/// The keys of an `[[example]]` table.
+const EXAMPLE_FIELDS: &[Field] =
+    &[field("text"), field("expect"), field("kind"), field("author"), field("platform")];
+
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRule {
-    id: Spanned<String>,
-    category: Spanned<String>,
-    severity: Spanned<String>,
-    action: Spanned<String>,
-    message: Spanned<String>,
+    id: Option<Spanned<String>>,
+    category: Option<Spanned<String>>,
+    severity: Option<Spanned<String>>,
+    action: Option<Spanned<String>>,
+    message: Option<Spanned<String>>,
     #[serde(default)]
     kinds: Vec<Spanned<String>>,
     #[serde(default)]
@@ -707,7 +859,6 @@ struct RawRule {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProximity {
     #[serde(default)]
     first: Vec<String>,
@@ -723,7 +874,6 @@ struct RawProximity {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawLinks {
     #[serde(default)]
     deny: Vec<String>,
@@ -736,7 +886,6 @@ struct RawLinks {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawDisclosure {
     #[serde(default)]
     triggers: Vec<String>,
@@ -748,10 +897,9 @@ struct RawDisclosure {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawExample {
-    text: String,
-    expect: Spanned<Vec<Spanned<String>>>,
+    text: Option<String>,
+    expect: Option<Spanned<Vec<Spanned<String>>>>,
     kind: Option<Spanned<String>>,
     author: Option<Spanned<String>>,
     platform: Option<String>,

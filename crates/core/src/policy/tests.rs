@@ -54,10 +54,11 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
 [[rule]]\nid = \"W-6\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms_file = \"../etc/passwd\"\n\n\
 [[rule]]\nid = \"W-7\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"!!!\"]\nkinds = [\"tweet\"]\n\n\
 [[rule]]\nid = \"W-8\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nproximity = { first = [\"a\"], second = [\"b\"], within = 0 }\n\n\
+[[rule]]\nid = \"W-10\"\ncatgory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nregex = '[z-a]'\nwithin = 3\n\n\
 [[rule]]\nid = \"W-9\" broken\n\
 ```\n\n\
 ## Words {#words}\n\n\
-```examples\n[[example]]\ntext = \"x\"\nexpect = [\"NOPE\"]\nkind = \"tweet\"\n```\n";
+```examples\n[[example]]\ntext = \"x\"\nexpect = [\"NOPE\"]\nkind = \"tweet\"\n\n[[example]]\ntxt = \"y\"\nexpect = []\n```\n";
     insta::assert_snapshot!(lint(source, &[]), @r#"
     p.md:2:6: policy id `Bad Id` must be lowercase letters, digits, `.`, `_` or `-`
     p.md:4:11: the version must be non-empty text without spaces
@@ -71,15 +72,59 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:42:14: term file `missing.txt` not found next to the policy
     p.md:46:6: rule id `W-3` is already used
     p.md:53:1: rule `W-4` has more than one way of matching (terms, regex): split it into one rule each
-    p.md:69:1: unknown field `colour`, expected one of `id`, `category`, `severity`, `action`, `message`, `kinds`, `authors`, `platforms`, `unless`, `unless_file`, `describe`, `terms`, `terms_file`, `regex`, `proximity`, `detect`, `links`, `disclosure`, `always`
+    p.md:68:11: unknown entity `ssn` (expected one of: credit_card, us_ssn, email, phone, iban, ip_address, crypto_wallet, api_key, private_key, password)
+    p.md:69:1: unknown field `colour` (expected one of: id, category, severity, action, message, kinds, authors, platforms, unless, unless_file, describe, terms, terms_file, regex, proximity, detect, links, disclosure, always)
     p.md:77:14: term file `../etc/passwd` must be a relative path inside the policy's folder
+    p.md:79:1: rule `W-7`: term "!!!" has no letters or digits to match
     p.md:86:10: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
     p.md:94:55: `within` must be from 1 to 1000 words
-    p.md:97:12: unexpected key or value, expected newline, `#`
-    p.md:100:1: clause id `words` is already used at line 17
-    p.md:105:11: example expects unknown rule `NOPE`
-    p.md:106:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    p.md:96:1: missing field `category`
+    p.md:98:1: unknown field `catgory`: did you mean `category`? (expected one of: id, category, severity, action, message, kinds, authors, platforms, unless, unless_file, describe, terms, terms_file, regex, proximity, detect, links, disclosure, always)
+    p.md:102:9: bad regular expression: invalid character class range, the start must be <= the end
+    p.md:103:1: unknown field `within`: it belongs in `proximity` or `disclosure`
+    p.md:106:12: unexpected key or value, expected newline, `#`
+    p.md:109:1: clause id `words` is already used at line 17
+    p.md:114:11: example expects unknown rule `NOPE`
+    p.md:115:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    p.md:117:1: missing field `text`
+    p.md:118:1: unknown field `txt`: did you mean `text`? (expected one of: text, expect, kind, author, platform)
     "#);
+}
+
+#[test]
+fn every_documented_key_is_accepted_at_every_level() {
+    let rule = |id: &str, rest: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"low\"\naction = \"flag\"\nmessage = \"m\"\n{rest}\n"
+        )
+    };
+    let rules = [
+        rule(
+            "T",
+            "kinds = [\"post\"]\nauthors = [\"employee\"]\nplatforms = [\"x\"]\nunless = [\"darn it\"]\nunless_file = \"u.txt\"\ndescribe = \"d\"\nterms = [\"darn\"]\nterms_file = \"t.txt\"",
+        ),
+        rule(
+            "P",
+            "proximity = { first = [\"a\"], first_file = \"t.txt\", second = [\"b\"], second_file = \"u.txt\", within = 3, ordered = true, same_sentence = true }",
+        ),
+        rule(
+            "D",
+            "disclosure = { triggers = [\"gifted\"], triggers_file = \"t.txt\", markers = [\"#ad\"], markers_file = \"u.txt\", within = 4 }",
+        ),
+        rule(
+            "L",
+            "links = { deny = [\"bad.example\"], allow = [\"acme.example\"], shorteners = true, ip = true }",
+        ),
+        rule("R", "regex = 'x+'"),
+        rule("E", "detect = [\"email\"]"),
+        rule("A", "always = true"),
+    ];
+    let source = doc(&format!(
+        "# T\n\n## C {{#c}}\n\n```rules\n{}```\n\n```examples\n[[example]]\ntext = \"fine\"\nexpect = [\"A\"]\nkind = \"post\"\nauthor = \"employee\"\nplatform = \"x\"\n```\n",
+        rules.join("\n")
+    ));
+    let files = [("t.txt", "heck\n"), ("u.txt", "gosh\n")];
+    assert_eq!(lint(&source, &files), "ok: 2 clauses, 7 rules, 1 examples");
 }
 
 mod properties {
