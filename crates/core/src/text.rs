@@ -27,7 +27,7 @@
 //!   viramas) are part of the word.
 //! - Look-alikes: Cyrillic `а в е к м н о р с т у х ѕ і ј ԁ ӏ һ ԛ ԝ ү`, Greek
 //!   `α β γ ε η ι κ ν ο ρ τ υ χ ω ϲ`, Latin small capitals (`ꜰᴜᴄᴋ`), stroked
-//!   letters (`ø ł đ ħ`) and negative circled/squared letters (`🅰`) become the
+//!   and hooked letters (`ø ł đ ħ ƒ ɗ ƙ`) and negative circled/squared letters (`🅰`) become the
 //!   Latin letter they look like, so `fuсk` with a Cyrillic `с` is `fuck`.
 //!   Only lowercase forms are mapped, after lowercasing, so case never matters;
 //!   the cost is that an uppercase-only look-alike (Greek `Η`, which
@@ -68,7 +68,8 @@
 //!   word may match from either side of them: the terms `ad` and `#ad` both
 //!   match `#ad`, `fuck` matches `#fuck` and `@fuck`, but `#ad` does not match
 //!   `ad` or `#adidas`. An `@` after a letter is leetspeak (`me@user` is
-//!   `meauser`); `@ss` is a mention, not `ass`.
+//!   `meauser`); `@ss` is a mention, not `ass`, but `@$$` starts `a$$`, since
+//!   no handle holds a `$` (`@$$hole` is `asshole`).
 //! - Each CJK ideograph and kana is a word by itself, since those scripts do
 //!   not space words: the term `傻逼` matches in `你是傻逼吗`. Other unspaced
 //!   scripts (Thai, Lao, Khmer, Myanmar) form one word per spaced run, so
@@ -80,17 +81,19 @@
 //!
 //! ## 4. Spelled-out letters
 //!
-//! Three or more one-letter words, each pair separated by exactly one
-//! character, the same one throughout, among `. - _ * / \ + ~ · • – —` and
-//! space, are joined into one word: `f.u.c.k`, `f u c k`, `s-h-i-t` → `fuck`,
-//! `shit` (digits among them are read as leet: `s.h.1.t`), and
-//! `f.u.c.k s.h.i.t` is two words. Trade-offs: a run of one-letter words in
-//! ordinary text (`a b c`) also becomes one word; `i am a` is unaffected (only
-//! two are one letter, and not adjacent); `f. u. c. k` (two characters
-//! between letters) and `f.u-c.k` (mixed separators) are not joined; and
-//! `f u c k y o u` becomes the single word `fuckyou`, which the two-word term
-//! `fuck you` does not match (add `fuckyou` too). One-letter terms are
-//! therefore not found inside such a run.
+//! Three or more one-letter words, each pair separated by the same gap
+//! throughout, are joined into one word. A gap is one character among
+//! `. - _ * / \ + ~ · • – —` and space, or one of those other than space with
+//! a space after it or on both sides: `f.u.c.k`, `f u c k`, `s-h-i-t`,
+//! `f. u. c. k` and `f . u . c . k` → `fuck`, `shit` (digits among them are
+//! read as leet: `s.h.1.t`), and `f.u.c.k s.h.i.t` is two words. Trade-offs: a
+//! run of one-letter words in ordinary text (`a b c`, the initials of
+//! `J. R. R. Tolkien`) also becomes one word; `i am a` is unaffected (only
+//! two are one letter, and not adjacent); `f.u-c.k` and `f . u.c . k` (mixed
+//! gaps), `f..u..c..k` and `f  u  c  k` are not joined; and `f u c k y o u`
+//! becomes the single word `fuckyou`, which the two-word term `fuck you` does
+//! not match (add `fuckyou` too). One-letter terms are therefore not found
+//! inside such a run.
 //!
 //! ## 5. Repeated letters
 //!

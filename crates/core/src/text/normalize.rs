@@ -153,13 +153,13 @@ pub(super) struct Normalized {
     /// Unicode's tables cost ~100 ns a character, and a post in another
     /// script uses a few dozen distinct ones.
     cache: Vec<Folded>,
-    /// One-character words that rule 4 may still join, and the separator
-    /// between them.
+    /// One-character words that rule 4 may still join, and the gap between
+    /// them (see [`Normalized::joining_gap`]).
     spelled: Vec<Unit>,
-    spelled_joiner: char,
-    /// Separators read since the last word: how many, and the last one.
+    spelled_gap: (char, u32),
+    /// Separators read since the last word: how many, and the first three.
     gap_len: u32,
-    gap_char: char,
+    gap: [char; 3],
     /// Off only in tests, which check that both lanes agree.
     ascii_lane: bool,
 }
@@ -176,9 +176,9 @@ impl Default for Normalized {
             folded: Vec::new(),
             cache: Vec::new(),
             spelled: Vec::new(),
-            spelled_joiner: ' ',
+            spelled_gap: (' ', 1),
             gap_len: 0,
-            gap_char: ' ',
+            gap: [' '; 3],
             ascii_lane: true,
         }
     }
@@ -326,8 +326,7 @@ impl Normalized {
             }
             let (ch, class) = ASCII[b as usize];
             if class == Class::Sep && self.token.is_empty() {
-                self.gap_len += 1;
-                self.gap_char = ch as char;
+                self.note_gap(ch as char);
                 i += 1;
                 continue;
             }
@@ -377,8 +376,7 @@ impl Normalized {
         match unit.class {
             Class::Sep => {
                 self.end_token();
-                self.gap_len += 1;
-                self.gap_char = unit.ch;
+                self.note_gap(unit.ch);
             }
             Class::Solo => {
                 self.end_token();
@@ -403,8 +401,7 @@ impl Normalized {
             let mut k = 0;
             while k < token.len() {
                 if token[k].class == Class::Sep {
-                    self.gap_len += 1;
-                    self.gap_char = token[k].ch;
+                    self.note_gap(token[k].ch);
                     k += 1;
                     continue;
                 }
@@ -420,6 +417,31 @@ impl Normalized {
         self.token = token;
     }
 
+    #[inline]
+    fn note_gap(&mut self, c: char) {
+        if let Some(slot) = self.gap.get_mut(self.gap_len as usize) {
+            *slot = c;
+        }
+        self.gap_len += 1;
+    }
+
+    /// The gap since the last word as rule 4 sees it, if it may join
+    /// one-letter words: one joining character ("f.u"), or one other than a
+    /// space with a space after it ("f. u") or on both sides ("f . u").
+    /// Returns the joining character and the gap's length, which must stay
+    /// the same along a chain.
+    fn joining_gap(&self) -> Option<(char, u32)> {
+        let [first, second, third] = self.gap;
+        let joins = match self.gap_len {
+            1 => is_joiner(first),
+            2 => first != ' ' && is_joiner(first) && second == ' ',
+            3 => first == ' ' && second != ' ' && is_joiner(second) && third == ' ',
+            _ => false,
+        };
+        let joiner = if self.gap_len == 3 { second } else { first };
+        joins.then_some((joiner, self.gap_len))
+    }
+
     /// Takes one word. One-character words wait in `spelled` until it is
     /// known whether rule 4 joins them ("f.u.c.k").
     fn word(&mut self, units: &[Unit]) {
@@ -427,12 +449,11 @@ impl Normalized {
             [unit] if unit.is_spellable() => {
                 // A chain keeps to its first separator: "f.u.c.k s.h.i.t" is
                 // two words, not "fuckshit".
+                let gap = self.joining_gap();
                 let linked = !self.spelled.is_empty()
-                    && self.gap_len == 1
-                    && is_joiner(self.gap_char)
-                    && (self.spelled.len() == 1 || self.gap_char == self.spelled_joiner);
-                if linked {
-                    self.spelled_joiner = self.gap_char;
+                    && gap.is_some_and(|gap| self.spelled.len() == 1 || gap == self.spelled_gap);
+                if let (true, Some(gap)) = (linked, gap) {
+                    self.spelled_gap = gap;
                 } else {
                     self.flush_spelled();
                 }
@@ -563,9 +584,9 @@ impl Normalized {
         }
         // Only a pending one-letter word looks at the gap, and the lane
         // leaves none.
-        self.gap_len = (i - letters_end) as u32;
-        if i > letters_end {
-            self.gap_char = char::from(bytes[i - 1]);
+        self.gap_len = 0;
+        for &b in &bytes[letters_end..i] {
+            self.note_gap(char::from(b));
         }
         Some(i)
     }
@@ -988,6 +1009,13 @@ fn resolve_token(u: &mut [Unit]) {
         let before_word_char = u.get(k + 1).is_some_and(Unit::is_word_char);
         match u[k].class {
             Class::At if after_letter => u[k].become_letter('a'),
+            // A handle never holds a '$', so "@$$hole" is leetspeak, not a mention.
+            Class::At
+                if at_word_start
+                    && u.get(k + 1).is_some_and(|x| x.flags & SYMBOL != 0 && x.ch == 's') =>
+            {
+                u[k].become_letter('a')
+            }
             Class::At | Class::Hash if at_word_start && before_word_char => {
                 u[k].class = Class::Prefix
             }
@@ -1271,7 +1299,7 @@ fn lookalike(c: char) -> char {
         'ϳ' => 'j',
         // Case folding, not a look-alike: final sigma is sigma.
         'ς' => 'σ',
-        // Latin letters with strokes (no decomposition) and small capitals.
+        // Latin letters with strokes or bars (no decomposition) and small capitals.
         'ı' => 'i',
         'ȷ' => 'j',
         'ɑ' => 'a',
@@ -1282,6 +1310,30 @@ fn lookalike(c: char) -> char {
         'ħ' => 'h',
         'ŧ' => 't',
         'ɨ' => 'i',
+        'ƀ' => 'b',
+        'ɇ' => 'e',
+        'ɉ' => 'j',
+        'ɍ' => 'r',
+        'ɏ' => 'y',
+        'ƚ' | 'ɫ' => 'l',
+        'ƶ' | 'ȥ' | 'ʐ' => 'z',
+        // Letters with hooks, which fancy-text generators use for plain ones ("ƒuck").
+        'ƒ' => 'f',
+        'ɓ' => 'b',
+        'ƈ' => 'c',
+        'ɗ' | 'ɖ' => 'd',
+        'ɠ' => 'g',
+        'ɦ' => 'h',
+        'ƙ' => 'k',
+        'ɱ' => 'm',
+        'ɲ' => 'n',
+        'ƥ' => 'p',
+        'ʠ' => 'q',
+        'ɽ' => 'r',
+        'ʂ' => 's',
+        'ƭ' | 'ʈ' => 't',
+        'ʋ' => 'v',
+        'ƴ' => 'y',
         'ᴀ' => 'a',
         'ʙ' => 'b',
         'ᴄ' => 'c',

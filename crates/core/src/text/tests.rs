@@ -108,6 +108,10 @@ fn lookalike_letters_from_other_scripts() {
         (&[(1, "dick")], "d\u{3b9}c\u{3ba}", "list 1 0..6 \"d\u{3b9}c\u{3ba}\" words 0..0"),
         // Uppercase Cyrillic folds to the same look-alike.
         (FUCK, "FU\u{421}K", "list 1 0..5 \"FU\u{421}K\" words 0..0"),
+        // Latin letters with hooks and bars, as fancy-text generators write them.
+        (FUCK, "\u{192}uck", "list 1 0..5 \"\u{192}uck\" words 0..0"),
+        (FUCK, "\u{191}UCK", "list 1 0..5 \"\u{191}UCK\" words 0..0"),
+        (SHIT, "\u{282}\u{266}i\u{1ad}", "list 2 0..7 \"\u{282}\u{266}i\u{1ad}\" words 0..0"),
     ]);
 }
 
@@ -234,6 +238,8 @@ fn hashtags_and_mentions() {
         (&[(1, "@user")], "hi user", ""),
         // A leading '@' is a mention, not leetspeak.
         (&[(1, "ass")], "@ss", ""),
+        // No handle holds a '$': this one is leetspeak.
+        (&[(1, "asshole")], "you @$$hole", r#"list 1 4..11 "@$$hole" words 1..1"#),
         (&[(1, "user")], "me@user", ""),
         (&[(1, "ass")], "@classic_ass", r#"list 1 9..12 "ass" words 1..1"#),
     ]);
@@ -262,8 +268,16 @@ fn spelled_out_letters_are_joined() {
         (SHIT, "oh s h i t", r#"list 2 3..10 "s h i t" words 1..1"#),
         (FUCK, "you f.u.c.k off", r#"list 1 4..11 "f.u.c.k" words 1..1"#),
         (FUCK, "ｆ．ｕ．ｃ．ｋ", r#"list 1 0..21 "ｆ．ｕ．ｃ．ｋ" words 0..0"#),
-        // Two characters between letters, or only two letters: not joined.
-        (FUCK, "f. u. c. k", ""),
+        // A joiner with a space after it or on both sides, the same throughout.
+        (FUCK, "f. u. c. k", r#"list 1 0..10 "f. u. c. k" words 0..0"#),
+        (FUCK, "so f . u . c . k it", r#"list 1 3..16 "f . u . c . k" words 1..1"#),
+        (SHIT, "s - h - i - t", r#"list 2 0..13 "s - h - i - t" words 0..0"#),
+        (&[(1, "tolkien")], "J. R. R. Tolkien", r#"list 1 9..16 "Tolkien" words 1..1"#),
+        // Other gaps, mixed gaps or only two letters: not joined.
+        (FUCK, "f . u.c . k", ""),
+        (FUCK, "f .u .c .k", ""),
+        (FUCK, "f..u..c..k", ""),
+        (FUCK, "f  u  c  k", ""),
         (FUCK, "f.u ck", ""),
         (FUCK, "f,u,c,k", ""),
         (&[(1, "iama")], "i am a", ""),
