@@ -2,15 +2,16 @@
 //!
 //! Rule and example blocks are split at their `[[rule]]` / `[[example]]` headers and each
 //! table is parsed on its own, so one broken rule costs that rule only and the diagnostics of
-//! all the others are still reported. Within a table, unknown keys and missing fields are
-//! reported by this parser rather than by serde, so they hide none of the table's other
-//! problems; only a value of the wrong TOML type still stops its table.
+//! all the others are still reported. Within a table, each field is read on its own, and
+//! unknown keys and missing fields are found by this parser rather than by serde, so a typo or
+//! a value of the wrong type hides none of the table's other problems.
 
 use std::ops::Range;
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::DeTable;
 
 use super::{
     Clause, Example, Located, MAX_POLICY_BYTES, MAX_WITHIN_WORDS, Matcher, Meta, Ownership, Parsed,
@@ -319,31 +320,19 @@ impl<'a> DocParser<'a> {
                 return;
             }
         };
-        for table in self.tables(block, "rule") {
-            #[derive(Deserialize)]
-            struct Tables {
-                rule: Vec<RawRule>,
-            }
-            self.unknown_keys(table.clone(), "rule", RULE_FIELDS);
-            if let Some(tables) = self.toml::<Tables>(table.clone()) {
-                for raw in tables.rule {
-                    self.rule(raw, clause, table.start);
-                }
+        for range in self.tables(block, "rule") {
+            for table in self.parse_tables(range.clone(), "rule", RULE_FIELDS) {
+                let raw = self.raw_rule(&table, range.start);
+                self.rule(raw, clause, range.start);
             }
         }
     }
 
     fn examples_block(&mut self, block: &Block) {
-        for table in self.tables(block, "example") {
-            #[derive(Deserialize)]
-            struct Tables {
-                example: Vec<RawExample>,
-            }
-            self.unknown_keys(table.clone(), "example", EXAMPLE_FIELDS);
-            if let Some(tables) = self.toml::<Tables>(table.clone()) {
-                for raw in tables.example {
-                    self.example(raw, table.start);
-                }
+        for range in self.tables(block, "example") {
+            for table in self.parse_tables(range.clone(), "example", EXAMPLE_FIELDS) {
+                let raw = self.raw_example(&table, range.start);
+                self.example(raw, range.start);
             }
         }
     }
@@ -372,18 +361,92 @@ impl<'a> DocParser<'a> {
         tables
     }
 
-    /// Reports every key of the `[[name]]` tables in `range`, and of the tables nested in them,
-    /// that means nothing, each at its place. The raw structs accept unknown keys, so that a
-    /// typo does not keep the rest of its table from being checked.
-    fn unknown_keys(&mut self, range: Range<usize>, name: &str, fields: &[Field]) {
-        // A syntax error is reported by `toml` below, with its place.
-        let Ok(document) = toml::de::DeTable::parse(&self.source[range.clone()]) else { return };
-        let tables = document.get_ref().iter().filter(|(key, _)| key.get_ref() == name);
-        for (_, value) in tables {
-            let Some(array) = value.get_ref().as_array() else { continue };
+    /// Parses one `[[name]]` range into its tables, reporting a syntax error, or every key of
+    /// them (and of the tables nested in them) that means nothing, each at its place.
+    fn parse_tables(
+        &mut self,
+        range: Range<usize>,
+        name: &str,
+        fields: &[Field],
+    ) -> Vec<DeTable<'a>> {
+        let source = self.source;
+        let document = match DeTable::parse(&source[range.clone()]) {
+            Ok(document) => document.into_inner(),
+            Err(err) => {
+                let at = range.start + err.span().map_or(0, |span| span.start);
+                self.error(at, one_line(err.message()));
+                return Vec::new();
+            }
+        };
+        let mut tables = Vec::new();
+        for (key, value) in &document {
+            let Some(array) = value.get_ref().as_array().filter(|_| key.get_ref() == name) else {
+                continue;
+            };
             for table in array.iter().filter_map(|table| table.get_ref().as_table()) {
                 self.unknown_keys_in(table, range.start, fields);
+                tables.push(table.clone());
             }
+        }
+        tables
+    }
+
+    /// Reads one field of a table on its own, so that a value of the wrong type costs that
+    /// field only; the field is then listed in `fields.failed`.
+    fn field<T: for<'de> Deserialize<'de>>(
+        &mut self,
+        fields: &mut TableFields<'_, '_>,
+        key: &'static str,
+        base: usize,
+    ) -> Option<T> {
+        let (_, value) = fields.table.iter().find(|(name, _)| name.get_ref() == key)?;
+        let at = value.span().start;
+        match T::deserialize(toml::de::ValueDeserializer::from(value.clone())) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                fields.failed.push(key);
+                let message = format!("`{key}`: {}", one_line(err.message()));
+                self.error(base + err.span().map_or(at, |span| span.start), message);
+                None
+            }
+        }
+    }
+
+    fn raw_rule(&mut self, table: &DeTable<'_>, base: usize) -> RawRule {
+        let f = &mut TableFields { table, failed: Vec::new() };
+        RawRule {
+            id: self.field(f, "id", base),
+            category: self.field(f, "category", base),
+            severity: self.field(f, "severity", base),
+            action: self.field(f, "action", base),
+            message: self.field(f, "message", base),
+            kinds: self.field(f, "kinds", base).unwrap_or_default(),
+            authors: self.field(f, "authors", base).unwrap_or_default(),
+            platforms: self.field(f, "platforms", base).unwrap_or_default(),
+            unless: self.field(f, "unless", base).unwrap_or_default(),
+            unless_file: self.field(f, "unless_file", base),
+            describe: self.field(f, "describe", base),
+            terms: self.field(f, "terms", base),
+            terms_file: self.field(f, "terms_file", base),
+            regex: self.field(f, "regex", base),
+            proximity: self.field(f, "proximity", base),
+            detect: self.field(f, "detect", base),
+            links: self.field(f, "links", base),
+            disclosure: self.field(f, "disclosure", base),
+            always: self.field(f, "always", base),
+            failed: std::mem::take(&mut f.failed),
+        }
+    }
+
+    fn raw_example(&mut self, table: &DeTable<'_>, base: usize) -> RawExample {
+        let f = &mut TableFields { table, failed: Vec::new() };
+        RawExample {
+            text: self.field(f, "text", base),
+            expect: self.field(f, "expect", base),
+            kind: self.field(f, "kind", base),
+            author: self.field(f, "author", base),
+            platform: self.field(f, "platform", base),
+            failed: std::mem::take(&mut f.failed),
         }
     }
 
@@ -428,7 +491,7 @@ impl<'a> DocParser<'a> {
             ("action", raw.action.is_some()),
             ("message", raw.message.is_some()),
         ] {
-            if !present {
+            if !present && !raw.failed.contains(&field) {
                 self.error(header, format!("missing field `{field}`"));
             }
         }
@@ -467,6 +530,7 @@ impl<'a> DocParser<'a> {
         let matcher = self.matcher(&raw, &id, base, header);
         let errors_after = self.diagnostics.iter().filter(|d| d.is_error()).count();
         let Some(matcher) = matcher else { return };
+        let errors_after = errors_after + raw.failed.len();
         let rule = Rule {
             id,
             clause,
@@ -516,6 +580,8 @@ impl<'a> DocParser<'a> {
             }
         }
         match given.len() {
+            // A way of matching with a value of the wrong type was reported already.
+            0 if raw.failed.iter().any(|field| MATCHER_FIELDS.contains(field)) => return None,
             0 => {
                 self.error(header, format!("rule `{id}` has nothing to match: give one of terms, terms_file, regex, proximity, detect, links, disclosure or always"));
                 return None;
@@ -695,13 +761,12 @@ impl<'a> DocParser<'a> {
 
     fn example(&mut self, raw: RawExample, base: usize) {
         let header = self.rule_header_at(base);
-        let mut ok = true;
         for (field, present) in [("text", raw.text.is_some()), ("expect", raw.expect.is_some())] {
-            if !present {
+            if !present && !raw.failed.contains(&field) {
                 self.error(header, format!("missing field `{field}`"));
-                ok = false;
             }
         }
+        let mut ok = raw.failed.is_empty();
         for id in raw.expect.iter().flat_map(|expect| expect.get_ref()) {
             if !self.rule_ids_seen.contains(id.get_ref()) {
                 self.error(
@@ -827,24 +892,24 @@ fn unknown_field(key: &str, fields: &[Field]) -> String {
     format!("unknown field `{key}` (expected one of: {expected})")
 }
 
+/// The keys of a rule that each give a way of matching.
+const MATCHER_FIELDS: &[&str] =
+    &["terms", "terms_file", "regex", "proximity", "detect", "links", "disclosure", "always"];
+
 /// The keys of an `[[example]]` table.
 const EXAMPLE_FIELDS: &[Field] =
     &[field("text"), field("expect"), field("kind"), field("author"), field("platform")];
 
-#[derive(Deserialize)]
+/// One `[[rule]]` table, read field by field (`DocParser::raw_rule`).
 struct RawRule {
     id: Option<Spanned<String>>,
     category: Option<Spanned<String>>,
     severity: Option<Spanned<String>>,
     action: Option<Spanned<String>>,
     message: Option<Spanned<String>>,
-    #[serde(default)]
     kinds: Vec<Spanned<String>>,
-    #[serde(default)]
     authors: Vec<Spanned<String>>,
-    #[serde(default)]
     platforms: Vec<String>,
-    #[serde(default)]
     unless: Vec<String>,
     unless_file: Option<Spanned<String>>,
     describe: Option<Spanned<String>>,
@@ -856,6 +921,8 @@ struct RawRule {
     links: Option<Spanned<RawLinks>>,
     disclosure: Option<Spanned<RawDisclosure>>,
     always: Option<Spanned<bool>>,
+    /// Fields present with a value of the wrong type, already reported.
+    failed: Vec<&'static str>,
 }
 
 #[derive(Deserialize)]
@@ -896,13 +963,21 @@ struct RawDisclosure {
     within: Option<Spanned<i64>>,
 }
 
-#[derive(Deserialize)]
+/// One `[[example]]` table, read field by field (`DocParser::raw_example`).
 struct RawExample {
     text: Option<String>,
     expect: Option<Spanned<Vec<Spanned<String>>>>,
     kind: Option<Spanned<String>>,
     author: Option<Spanned<String>>,
     platform: Option<String>,
+    /// Fields present with a value of the wrong type, already reported.
+    failed: Vec<&'static str>,
+}
+
+/// A table being read field by field, and the fields whose values did not fit.
+struct TableFields<'t, 'i> {
+    table: &'t DeTable<'i>,
+    failed: Vec<&'static str>,
 }
 
 fn one_line(message: &str) -> String {

@@ -55,6 +55,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
 [[rule]]\nid = \"W-7\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nterms = [\"!!!\"]\nkinds = [\"tweet\"]\n\n\
 [[rule]]\nid = \"W-8\"\ncategory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nproximity = { first = [\"a\"], second = [\"b\"], within = 0 }\n\n\
 [[rule]]\nid = \"W-10\"\ncatgory = \"offensive\"\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nregex = '[z-a]'\nwithin = 3\n\n\
+[[rule]]\nid = \"W-11\"\ncategory = 5\nseverity = \"high\"\naction = \"flag\"\nmessage = \"m\"\nkinds = \"post\"\nregex = '(x'\n\n\
 [[rule]]\nid = \"W-9\" broken\n\
 ```\n\n\
 ## Words {#words}\n\n\
@@ -82,12 +83,15 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:98:1: unknown field `catgory`: did you mean `category`? (expected one of: id, category, severity, action, message, kinds, authors, platforms, unless, unless_file, describe, terms, terms_file, regex, proximity, detect, links, disclosure, always)
     p.md:102:9: bad regular expression: invalid character class range, the start must be <= the end
     p.md:103:1: unknown field `within`: it belongs in `proximity` or `disclosure`
-    p.md:106:12: unexpected key or value, expected newline, `#`
-    p.md:109:1: clause id `words` is already used at line 17
-    p.md:114:11: example expects unknown rule `NOPE`
-    p.md:115:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
-    p.md:117:1: missing field `text`
-    p.md:118:1: unknown field `txt`: did you mean `text`? (expected one of: text, expect, kind, author, platform)
+    p.md:107:12: `category`: invalid type: integer `5`, expected a string
+    p.md:111:9: `kinds`: invalid type: string "post", expected a sequence
+    p.md:112:9: bad regular expression: unclosed group
+    p.md:115:12: unexpected key or value, expected newline, `#`
+    p.md:118:1: clause id `words` is already used at line 17
+    p.md:123:11: example expects unknown rule `NOPE`
+    p.md:124:8: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
+    p.md:126:1: missing field `text`
+    p.md:127:1: unknown field `txt`: did you mean `text`? (expected one of: text, expect, kind, author, platform)
     "#);
 }
 
