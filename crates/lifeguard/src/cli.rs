@@ -162,10 +162,10 @@ pub(crate) struct FilterArgs {
     /// Only this platform.
     #[arg(long, value_name = "P")]
     pub(crate) platform: Option<String>,
-    /// Only this account.
+    /// Only this account, whatever the letter case of its ASCII letters.
     #[arg(long, value_name = "A")]
     pub(crate) account: Option<String>,
-    /// Only this author.
+    /// Only this author, whatever the letter case of its ASCII letters.
     #[arg(long, value_name = "A")]
     pub(crate) author: Option<String>,
     /// Only this author type: employee, corporate or third_party.

@@ -680,7 +680,8 @@ impl Store for PostgresStore {
             builder.push(" AND i.tsv @@ ");
             builder.push_bind(shared::tsquery(&request.query)).push("::tsquery");
         }
-        shared::push_filters(&mut builder, f);
+        // With the "C" collation, lower() changes ASCII letters only, as NOCASE does.
+        shared::push_filters(&mut builder, f, |column| format!("lower({column} COLLATE \"C\")"));
         if let Some(cursor) = request.cursor {
             builder.push(" AND (i.sort_at, i.seq) < (").push_bind(cursor.sort_at);
             builder.push(", ").push_bind(to_i64(cursor.seq)).push(")");

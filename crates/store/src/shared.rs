@@ -394,9 +394,14 @@ pub(crate) fn to_hash(bytes: Vec<u8>) -> Result<Hash, StoreError> {
     })
 }
 
+/// How a backend writes a column compared without regard to ASCII letter case, in the form
+/// its index on that column serves. Handles and logins are matched this way, as legal holds
+/// match them (`HoldScope` in `lifeguard_core::archive`), and the value compared is lowercased.
+pub(crate) type AnyCase = fn(&'static str) -> String;
+
 /// Adds the search filters to a query over `items i` (after a `WHERE`), the same for both
 /// databases; the cursor, whose best form differs between them, is left to the caller.
-pub(crate) fn push_filters<DB>(builder: &mut QueryBuilder<DB>, f: &Filters)
+pub(crate) fn push_filters<DB>(builder: &mut QueryBuilder<DB>, f: &Filters, any_case: AnyCase)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
@@ -407,10 +412,12 @@ where
         builder.push(" AND i.platform = ").push_bind(platform.to_lowercase());
     }
     if let Some(account) = &f.account {
-        builder.push(" AND i.account = ").push_bind(account.clone());
+        builder.push(format!(" AND {} = ", any_case("i.account")));
+        builder.push_bind(account.to_ascii_lowercase());
     }
     if let Some(author) = &f.author {
-        builder.push(" AND i.author = ").push_bind(author.clone());
+        builder.push(format!(" AND {} = ", any_case("i.author")));
+        builder.push_bind(author.to_ascii_lowercase());
     }
     if let Some(author_type) = f.author_type {
         builder.push(" AND i.author_type = ").push_bind(author_type.name());
@@ -446,7 +453,7 @@ where
         builder.push_bind(rule.clone()).push(")");
     }
     if let Some(audience) = &f.audience {
-        push_audience(builder, audience);
+        push_audience(builder, audience, any_case);
     }
 }
 
@@ -456,13 +463,13 @@ pub(crate) const MAX_AUDIENCE: usize = 20_000;
 
 /// Restricts a query over `items i` to what an audience may see. Names holding U+0000 are
 /// left out: no login or handle holds one, and PostgreSQL would refuse to compare them.
-fn push_audience<DB>(builder: &mut QueryBuilder<DB>, audience: &Audience)
+fn push_audience<DB>(builder: &mut QueryBuilder<DB>, audience: &Audience, any_case: AnyCase)
 where
     DB: Database,
     for<'t> String: Encode<'t, DB> + Type<DB>,
 {
     let usable = |names: &[String]| -> Vec<String> {
-        names.iter().filter(|name| !name.contains('\0')).cloned().collect()
+        names.iter().filter(|name| !name.contains('\0')).map(|n| n.to_ascii_lowercase()).collect()
     };
     let authors = usable(&audience.authors);
     let accounts = usable(&audience.accounts);
@@ -476,7 +483,7 @@ where
             builder.push(" OR ");
         }
         any = true;
-        builder.push(column).push(" IN (");
+        builder.push(any_case(column)).push(" IN (");
         let mut separated = builder.separated(", ");
         for name in names {
             separated.push_bind(name);

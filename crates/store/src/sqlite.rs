@@ -865,7 +865,7 @@ impl SqliteStore {
             }
         }
         let f = &request.filters;
-        shared::push_filters(&mut builder, f);
+        shared::push_filters(&mut builder, f, |column| format!("{column} COLLATE NOCASE"));
         if let Some(cursor) = request.cursor {
             builder.push(" AND (i.sort_at < ").push_bind(cursor.sort_at);
             builder.push(" OR (i.sort_at = ").push_bind(cursor.sort_at);

@@ -185,6 +185,13 @@ pub(crate) async fn search_filters(b: &Backend) {
         ["3", "2", "1"]
     );
     assert_eq!(all(Filters { author: Some("sam".into()), ..Filters::default() }).await, ["3"]);
+    // Handles match whatever their letter case, as legal holds match them.
+    assert_eq!(all(Filters { author: Some("SAM".into()), ..Filters::default() }).await, ["3"]);
+    assert_eq!(
+        all(Filters { account: Some("@ACME".into()), ..Filters::default() }).await,
+        ["3", "2", "1"]
+    );
+    assert!(all(Filters { author: Some("sàm".into()), ..Filters::default() }).await.is_empty());
     assert_eq!(
         all(Filters { author_type: Some(AuthorType::ThirdParty), ..Filters::default() }).await,
         ["https://social.example/@acme/4"]

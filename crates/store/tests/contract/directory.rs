@@ -969,6 +969,7 @@ pub(crate) async fn search_by_audience(b: &Backend) {
     };
     assert_eq!(find("", Filters::default()).await, ["5", "4", "3", "2", "1"]);
     assert_eq!(find("", seeing(&["sam"], &[])).await, ["3"]);
+    assert_eq!(find("", seeing(&["Sam"], &["@ACME@social.example"])).await, ["4", "3"]);
     assert_eq!(find("", seeing(&[], &["@acme@social.example"])).await, ["4"]);
     assert_eq!(find("", seeing(&["sam", "lee"], &["@acme@social.example"])).await, ["5", "4", "3"]);
     assert_eq!(
