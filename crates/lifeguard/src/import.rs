@@ -28,6 +28,7 @@ use lifeguard_core::archive::{Item, ItemError};
 use serde::Deserialize as _;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The export formats that can be imported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,7 +137,9 @@ pub(crate) fn read(
 type OnRecord<'a, T = Item> = dyn FnMut(Result<(Position, T), ImportError>) -> ControlFlow<()> + 'a;
 
 /// Turns one array element into an item (or a `T`), or says (as a message) why it cannot.
-type MapRecord<'a, T = Item> = dyn FnMut(&Value) -> Result<T, String> + 'a;
+/// Maps one record: its parsed value, and its text exactly as it stands in the file, which the
+/// item keeps as its raw payload.
+type MapRecord<'a, T = Item> = dyn FnMut(&Value, &str) -> Result<T, String> + 'a;
 
 /// A field error in the form the archive's own errors take: "field `x`: message".
 fn field_error(field: &str, message: impl fmt::Display) -> String {
@@ -233,10 +236,14 @@ impl<'a, T> Stream<'a, T> {
     }
 
     /// Maps one element and hands it on.
-    fn deliver(&mut self, start: Spot, value: &Value) -> ControlFlow<()> {
+    fn deliver(&mut self, start: Spot, raw: &RawValue) -> ControlFlow<()> {
         let position = Position { line: start.line, column: start.column, record: self.record };
         self.record += 1;
-        let result = match (self.map)(value) {
+        // The text was parsed once already, so only a nesting too deep for a Value can fail.
+        let mapped = serde_json::from_str::<Value>(raw.get())
+            .map_err(|err| json_message(&err))
+            .and_then(|value| (self.map)(&value, raw.get()));
+        let result = match mapped {
             Ok(item) => Ok((position, item)),
             Err(message) => {
                 Err(ImportError::Record { file: self.file.to_owned(), position, message })
@@ -301,8 +308,8 @@ impl<'de, T> Visitor<'de> for Elements<'_, '_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some((start, value)) = seq.next_element_seed(Start(&self.stream.spot))? {
-            if self.stream.deliver(start, &value).is_break() {
+        while let Some((start, raw)) = seq.next_element_seed(Start(&self.stream.spot))? {
+            if self.stream.deliver(start, &raw).is_break() {
                 self.stream.stopped = true;
                 return Err(de::Error::custom("stopped by the caller"));
             }
@@ -315,7 +322,7 @@ impl<'de, T> Visitor<'de> for Elements<'_, '_, T> {
 struct Start<'s>(&'s Cell<Spot>);
 
 impl<'de> DeserializeSeed<'de> for Start<'_> {
-    type Value = (Spot, Value);
+    type Value = (Spot, Box<RawValue>);
 
     fn deserialize<D: de::Deserializer<'de>>(
         self,
@@ -323,7 +330,7 @@ impl<'de> DeserializeSeed<'de> for Start<'_> {
     ) -> Result<Self::Value, D::Error> {
         // The parser has looked at the element's first byte and not yet consumed it.
         let start = self.0.get();
-        Ok((start, Value::deserialize(deserializer)?))
+        Ok((start, Box::<RawValue>::deserialize(deserializer)?))
     }
 }
 

@@ -15,7 +15,7 @@
 //!
 //! Other activities are record errors. The account is the activity's `actor` (else the
 //! object's `attributedTo`), the author the object's `attributedTo` (else the actor), and the
-//! raw payload the whole activity as JSON.
+//! raw payload the whole activity, exactly as the file holds it.
 
 use std::io::Read;
 
@@ -43,7 +43,7 @@ pub(super) fn read(
     captured_at: Timestamp,
     on_record: &mut OnRecord<'_>,
 ) -> Result<(), ImportError> {
-    let mut map = |value: &Value| item(value, captured_at);
+    let mut map = |value: &Value, raw: &str| item(value, raw, captured_at);
     let map: &mut MapRecord<'_> = &mut map;
     let mut stream = Stream::new(file, map, on_record);
     let reader = stream.counting(reader);
@@ -95,7 +95,7 @@ impl<'de> Visitor<'de> for Outbox<'_, '_> {
 }
 
 /// One activity as an item.
-fn item(activity: &Value, captured_at: Timestamp) -> Result<Item, String> {
+fn item(activity: &Value, raw: &str, captured_at: Timestamp) -> Result<Item, String> {
     let fields = activity.as_object().ok_or("expected an activity (a JSON object)")?;
     let kind =
         string_field(fields, "type", "type")?.ok_or_else(|| field_error("type", "required"))?;
@@ -172,7 +172,7 @@ fn item(activity: &Value, captured_at: Timestamp) -> Result<Item, String> {
     } else {
         item.account = item.author.clone();
     }
-    item.raw = Some(serde_json::to_string(activity).map_err(|err| err.to_string())?);
+    item.raw = Some(raw.to_owned());
     item.validate().map_err(|err| err.to_string())?;
     Ok(item)
 }
@@ -411,6 +411,22 @@ mod tests {
             assert_eq!(item.author_type, AuthorType::Corporate);
             assert!(item.raw.as_deref().is_some_and(|raw| raw.starts_with('{')));
         }
+    }
+
+    #[test]
+    fn the_raw_payload_is_the_activity_exactly_as_the_file_holds_it() {
+        // Key order, spacing, escapes and a fractional number as written, none of which a
+        // parsed and re-encoded activity would keep.
+        let activity = r#"{ "type":"Create",  "actor":"https://social.example/users/a",
+            "object":{"type":"Note","id":"https://social.example/n/1","content":"<p>caf\u00e9</p>",
+            "published":"2024-01-02T03:04:05Z","attachment":[{"type":"Document","url":"https://m.example/1.jpg","mediaType":"image/jpeg","meta":{"aspect":1.7778}}]},
+            "id":"https://social.example/n/1/activity" }"#;
+        let outbox = format!(r#"{{"type":"OrderedCollection","orderedItems":[ {activity} ]}}"#);
+        let (records, end) = import(outbox.as_bytes());
+        end.unwrap();
+        let items = items(&records);
+        assert_eq!(items[0].raw.as_deref(), Some(activity));
+        assert_eq!(items[0].text, "café");
     }
 
     #[test]

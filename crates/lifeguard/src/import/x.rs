@@ -25,7 +25,8 @@
 //!
 //! The archive's tweets do not name their author: account and author stay empty unless the
 //! tweet carries `user.screen_name`, and the caller fills them in from the archive's
-//! `account.js` or the command line. The raw payload is the `tweet` object as JSON.
+//! `account.js` or the command line. The raw payload is the array element (`{"tweet": {…}}`),
+//! exactly as the file holds it.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -72,7 +73,7 @@ fn read_tweets(
     captured_at: Timestamp,
     on_tweet: &mut OnRecord<'_, Tweet>,
 ) -> Result<(), ImportError> {
-    let mut map = |value: &Value| tweet(value, captured_at);
+    let mut map = |value: &Value, raw: &str| tweet(value, raw, captured_at);
     let map: &mut MapRecord<'_, Tweet> = &mut map;
     let mut stream = Stream::new(file, map, on_tweet);
     let mut reader = stream.counting(reader);
@@ -132,7 +133,7 @@ struct Tweet {
 }
 
 /// One element of the array (`{"tweet": {…}}`, or a bare tweet as older archives have it).
-fn tweet(element: &Value, captured_at: Timestamp) -> Result<Tweet, String> {
+fn tweet(element: &Value, raw: &str, captured_at: Timestamp) -> Result<Tweet, String> {
     let (tweet, at) = match element.get("tweet") {
         Some(tweet) => (tweet, "tweet."),
         None => (element, ""),
@@ -252,7 +253,7 @@ fn tweet(element: &Value, captured_at: Timestamp) -> Result<Tweet, String> {
         item.account.clone_from(&screen_name);
         item.author = screen_name;
     }
-    item.raw = Some(serde_json::to_string(tweet).map_err(|err| err.to_string())?);
+    item.raw = Some(raw.to_owned());
     item.validate().map_err(|err| err.to_string())?;
     Ok(Tweet { item, id, versions })
 }
@@ -563,6 +564,12 @@ mod tests {
         let edit = items.iter().find(|item| item.change == Change::Edit).unwrap();
         assert!(items.iter().any(|item| item.change == Change::Original && item.external_id == edit.external_id));
         assert!(edit.raw.as_deref().is_some_and(|raw| raw.contains("\"initialTweetId\"")));
+        // Each raw payload is its element of the file, byte for byte.
+        let file = String::from_utf8(fixture("data/tweets.js")).unwrap();
+        for item in &items {
+            let raw = item.raw.as_deref().unwrap();
+            assert!(raw.starts_with("{") && file.contains(raw), "{raw}");
+        }
 
         assert!(items.iter().any(|item| item.text.contains("<3") && item.text.contains("Q&A")));
         assert!(items.iter().any(|item| item.text.contains("0113 496 0321")));
