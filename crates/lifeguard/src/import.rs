@@ -136,9 +136,8 @@ pub(crate) fn read(
 /// more than an item (`T`) for its own use before handing items on.
 type OnRecord<'a, T = Item> = dyn FnMut(Result<(Position, T), ImportError>) -> ControlFlow<()> + 'a;
 
-/// Turns one array element into an item (or a `T`), or says (as a message) why it cannot.
-/// Maps one record: its parsed value, and its text exactly as it stands in the file, which the
-/// item keeps as its raw payload.
+/// Turns one array element into an item (or a `T`), or says (as a message) why it cannot. It is
+/// given the element parsed and its text exactly as the file holds it, the item's raw payload.
 type MapRecord<'a, T = Item> = dyn FnMut(&Value, &str) -> Result<T, String> + 'a;
 
 /// A field error in the form the archive's own errors take: "field `x`: message".
@@ -239,7 +238,7 @@ impl<'a, T> Stream<'a, T> {
     fn deliver(&mut self, start: Spot, raw: &RawValue) -> ControlFlow<()> {
         let position = Position { line: start.line, column: start.column, record: self.record };
         self.record += 1;
-        // The text was parsed once already, so only a nesting too deep for a Value can fail.
+        // The text was just read as one JSON value; an error here would still be the record's.
         let mapped = serde_json::from_str::<Value>(raw.get())
             .map_err(|err| json_message(&err))
             .and_then(|value| (self.map)(&value, raw.get()));

@@ -450,7 +450,7 @@ impl<'a> DocParser<'a> {
         }
     }
 
-    fn unknown_keys_in(&mut self, table: &toml::de::DeTable<'_>, base: usize, fields: &[Field]) {
+    fn unknown_keys_in(&mut self, table: &DeTable<'_>, base: usize, fields: &[Field]) {
         for (key, value) in table {
             match fields.iter().find(|field| field.name == key.get_ref()) {
                 Some(field) if !field.nested.is_empty() => {
@@ -528,9 +528,10 @@ impl<'a> DocParser<'a> {
             raw.authors.iter().filter_map(|a| self.parse_value::<AuthorType>(a, base)).collect();
         let unless_file = raw.unless_file.as_ref().and_then(|f| self.term_file(f, base));
         let matcher = self.matcher(&raw, &id, base, header);
-        let errors_after = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        // Values of the wrong type were reported while the fields were read, before this count.
+        let rejected = !raw.failed.is_empty()
+            || self.diagnostics.iter().filter(|d| d.is_error()).count() > errors_before;
         let Some(matcher) = matcher else { return };
-        let errors_after = errors_after + raw.failed.len();
         let rule = Rule {
             id,
             clause,
@@ -549,7 +550,7 @@ impl<'a> DocParser<'a> {
                 .filter(|d| !d.is_empty()),
             at: self.lines.position(header),
         };
-        if errors_after > errors_before {
+        if rejected {
             self.rejected.push(rule);
         } else {
             self.rules.push(rule);

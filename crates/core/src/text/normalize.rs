@@ -447,8 +447,8 @@ impl Normalized {
     fn word(&mut self, units: &[Unit]) {
         match units {
             [unit] if unit.is_spellable() => {
-                // A chain keeps to its first separator: "f.u.c.k s.h.i.t" is
-                // two words, not "fuckshit".
+                // A chain keeps to its first gap: "f.u.c.k s.h.i.t" is two
+                // words, not "fuckshit".
                 let gap = self.joining_gap();
                 let linked = !self.spelled.is_empty()
                     && gap.is_some_and(|gap| self.spelled.len() == 1 || gap == self.spelled_gap);
