@@ -781,7 +781,13 @@ async fn migrate(pool: &SqlitePool, name: &str) -> Result<(), StoreError> {
                 sqlx::migrate::MigrateError::Execute(inner)
                 | sqlx::migrate::MigrateError::ExecuteMigration(inner, _),
             ) => {
-                if attempt < OPEN_ATTEMPTS && inner.to_string().contains("already exists") {
+                // Another process applying the same migration at the same moment: its tables
+                // already exist, or it recorded the migration first. Trying again finds it
+                // applied.
+                let message = inner.to_string();
+                let raced = message.contains("already exists")
+                    || message.contains("UNIQUE constraint failed: _sqlx_migrations.version");
+                if attempt < OPEN_ATTEMPTS && raced {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
