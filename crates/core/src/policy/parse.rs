@@ -235,6 +235,13 @@ impl<'a> DocParser<'a> {
             );
         }
         let ownership = raw.ownership;
+        if ownership.accountable.iter().all(|name| name.trim().is_empty()) {
+            self.warning(
+                base,
+                "no one is accountable for this policy: name someone in `accountable` under \
+                 `[ownership]`",
+            );
+        }
         self.meta = Meta {
             id: raw.id.into_inner(),
             title: raw.title.into_inner(),

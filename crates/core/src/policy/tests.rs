@@ -17,8 +17,8 @@ fn lint(source: &str, files: &[(&str, &str)]) -> String {
     loaded.diagnostics.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
 }
 
-const FRONT: &str =
-    "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n+++\n";
+const FRONT: &str = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+    [ownership]\naccountable = [\"Compliance\"]\n+++\n";
 
 fn doc(body: &str) -> String {
     format!("{FRONT}{body}")
@@ -33,8 +33,8 @@ fn a_valid_policy_parses_with_its_clauses_rules_and_examples() {
     let parsed = parse("p.md", &source);
     let rule = &parsed.policy.rules[0];
     assert_eq!(parsed.policy.clause_of(rule).id.as_deref(), Some("words"));
-    assert_eq!(rule.at, Position { line: 12, column: 1 });
-    assert_eq!(parsed.policy.examples[0].at, Position { line: 22, column: 1 });
+    assert_eq!(rule.at, Position { line: 14, column: 1 });
+    assert_eq!(parsed.policy.examples[0].at, Position { line: 24, column: 1 });
 }
 
 #[test]
@@ -61,6 +61,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
 ## Words {#words}\n\n\
 ```examples\n[[example]]\ntext = \"x\"\nexpect = [\"NOPE\"]\nkind = \"tweet\"\n\n[[example]]\ntxt = \"y\"\nexpect = []\n```\n";
     insta::assert_snapshot!(lint(source, &[]), @r#"
+    p.md:2:1: warning: no one is accountable for this policy: name someone in `accountable` under `[ownership]`
     p.md:2:6: policy id `Bad Id` must be lowercase letters, digits, `.`, `_` or `-`
     p.md:4:11: the version must be non-empty text without spaces
     p.md:5:13: `effective` must be a date written YYYY-MM-DD

@@ -25,10 +25,11 @@ fn lint_reports_every_problem_with_its_place_and_exits_two() {
     assert_eq!(run.code, 2);
     assert_eq!(
         run.stdout,
-        "./policy.md:5:13: `effective` must be a date written YYYY-MM-DD\n\
+        "./policy.md:2:1: warning: no one is accountable for this policy: name someone in `accountable` under `[ownership]`\n\
+         ./policy.md:5:13: `effective` must be a date written YYYY-MM-DD\n\
          ./policy.md:16:14: term file `terms/none.txt` not found next to the policy\n\
          ./terms/bad.txt:2:3: term \"???\" has no letters or digits to match\n\
-         3 error(s), 0 warning(s)\n"
+         3 error(s), 1 warning(s)\n"
     );
 }
 
