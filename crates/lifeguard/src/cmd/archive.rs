@@ -352,18 +352,7 @@ async fn verify(
     key: Option<&VerifyingKey>,
     format: Format,
 ) -> anyhow::Result<Exit> {
-    let progress = output::progress_bar("verifying", 0);
-    let bar = progress.clone();
-    let result = lifeguard_store::verify(store, key, &mut move |done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    })
-    .await;
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    let result = verified(store, key).await;
     let mut out = io::stdout().lock();
     match result {
         // Without a checkpoint nothing vouches for the chain: whoever can write the database
@@ -428,6 +417,38 @@ async fn verify(
             }
             Ok(Exit::NeedsAction)
         }
+    }
+}
+
+/// Verifies the archive, with a progress bar on a terminal.
+async fn verified(
+    store: &dyn Store,
+    key: Option<&VerifyingKey>,
+) -> Result<lifeguard_store::VerifyReport, VerifyError> {
+    let progress = output::progress_bar("verifying", 0);
+    let bar = progress.clone();
+    let result = lifeguard_store::verify(store, key, &mut move |done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    })
+    .await;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    result
+}
+
+/// Why the archive does not verify with `key`, or `None` when it does.
+async fn unverified(store: &dyn Store, key: &VerifyingKey) -> anyhow::Result<Option<String>> {
+    match verified(store, Some(key)).await {
+        Ok(report) if report.head.is_some() && report.checkpoints == 0 => {
+            Ok(Some("no signed checkpoint covers it".to_owned()))
+        }
+        Ok(_) => Ok(None),
+        Err(VerifyError::Store(err)) => Err(err.into()),
+        Err(err) => Ok(Some(err.to_string())),
     }
 }
 
@@ -547,6 +568,20 @@ async fn dispose(
         Some(text) => parse_when("now", text)?,
         None => Timestamp::now(),
     };
+    // Disposal reads the hold and retention tables, and cannot be undone: a hold release or a
+    // retention rule written into them behind the chain's back would destroy what must be kept.
+    // So it decides only from an archive that verifies.
+    if let Some(problem) = unverified(store, &key.verifying_key()).await? {
+        let message = format!(
+            "not disposing of anything: the archive does not verify ({problem}); \
+             see `lifeguard archive verify`"
+        );
+        match format {
+            Format::Json => say!("{}", json!({"ok": false, "error": message})),
+            Format::Text => say!("{message}"),
+        }
+        return Ok(Exit::NeedsAction);
+    }
     let rules = store.retention_rules().await?;
     let holds: Vec<Hold> =
         store.holds().await?.into_iter().filter(|h| h.released.is_none()).map(|h| h.hold).collect();

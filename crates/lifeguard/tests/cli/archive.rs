@@ -837,6 +837,30 @@ fn retention_holds_and_disposal_work_through_the_command_line() {
     let (nothing, _, _) = dispose(data, "2026-01-01", &["--dry-run"]);
     assert!(nothing.is_empty(), "nothing is six years old yet");
 
+    // A release of the storm hold written straight into its table, on a copy: disposal refuses
+    // to decide from an archive that does not verify, and disposes of nothing.
+    if let Some(shell) = tool("sqlite3") {
+        let copy = tempfile::tempdir().unwrap();
+        for file in ["archive.sqlite3", "archive.sqlite3-wal", "signing.key"] {
+            if data.join(file).exists() {
+                fs::copy(data.join(file), copy.path().join(file)).unwrap();
+            }
+        }
+        ok_with_data(copy.path(), &["archive", "verify"]);
+        let forged = "INSERT INTO hold_releases (seq, id) SELECT max(seq), 'storm' FROM entries;";
+        sqlite(&shell, &copy.path().join("archive.sqlite3"), &[forged]);
+        let run = with_data(copy.path(), &["archive", "dispose", "--now", "2099-01-01"]);
+        assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stdout.starts_with("not disposing of anything: the archive does not verify ("),
+            "{}",
+            run.stdout
+        );
+        assert_eq!(stats(copy.path())["disposed"], 0);
+    } else {
+        println!("skipped the forged-release part: no sqlite3 shell");
+    }
+
     let (disposed, kept, _) = dispose(data, "2099-01-01", &[]);
     assert_eq!((disposed, kept), (unheld.clone(), held_sorted.clone()));
     let after = stats(data);
