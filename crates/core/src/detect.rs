@@ -185,6 +185,9 @@ impl Detectors {
         if seen.at && self.wants(Entity::Email) {
             email::find(text, out);
         }
+        if seen.bracket && self.wants(Entity::Email) {
+            email::find_obfuscated(text, out);
+        }
         if seen.colon && self.wants(Entity::IpAddress) {
             ip::find_v6(text, out);
         }
@@ -266,6 +269,8 @@ struct Seen {
     digit: bool,
     at: bool,
     colon: bool,
+    /// `(`, `[`, `{` or `<`, which may bracket the "at" of a spelled-out address.
+    bracket: bool,
 }
 
 impl Seen {
@@ -277,12 +282,14 @@ impl Seen {
         let mut digit = [0u8; 16];
         let mut at = [0u8; 16];
         let mut colon = [0u8; 16];
+        let mut bracket = [0u8; 16];
         let (blocks, rest) = b.as_chunks::<16>();
         for block in blocks {
             for (k, &c) in block.iter().enumerate() {
                 digit[k] |= u8::from(c.wrapping_sub(b'0') < 10);
                 at[k] |= u8::from(c == b'@');
                 colon[k] |= u8::from(c == b':');
+                bracket[k] |= u8::from(matches!(c, b'(' | b'[' | b'{' | b'<'));
             }
         }
         let any = |lanes: [u8; 16]| lanes.iter().any(|&x| x != 0);
@@ -292,6 +299,7 @@ impl Seen {
             digit: any(digit) || rest.iter().any(u8::is_ascii_digit),
             at: any(at) || rest.contains(&b'@'),
             colon: any(colon) || rest.contains(&b':'),
+            bracket: any(bracket) || rest.iter().any(|c| matches!(c, b'(' | b'[' | b'{' | b'<')),
         }
     }
 }

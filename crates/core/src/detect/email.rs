@@ -4,6 +4,11 @@
 //! candidate when a local-part character stands right before it. The candidate is then validated
 //! by the `email_address` crate, with a dotted domain and an alphabetic top-level label required
 //! so that "me@home" or "x@1.5" do not count.
+//!
+//! Addresses written to dodge harvesters count too: `jane(at)example(dot)com`, `jane [at]
+//! example [dot] com`, `jane{at}example.com`. The "at" must be in brackets (`()`, `[]`, `{}` or
+//! `<>`), which plain prose never writes, and a dot may be a real one or a bracketed "dot". The
+//! address they spell is validated like any other; the finding spans the text as written.
 
 use email_address::{EmailAddress, Options};
 
@@ -49,6 +54,113 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
     }
 }
 
+/// Appends every address spelled with a bracketed "at" (see the module's documentation).
+pub(super) fn find_obfuscated(text: &str, out: &mut Vec<Detection>) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    let mut last_end = 0;
+    while let Some(open) = b.get(from..).and_then(|rest| rest.iter().position(|&c| is_open(c))) {
+        let open = from + open;
+        from = open + 1;
+        let Some(after_at) = bracketed_word(b, open, b"at") else { continue };
+        // The local part ends right before the bracket, or before the spaces ahead of it.
+        let mut at = open;
+        while at > last_end && b[at - 1] == b' ' && open - at < 2 {
+            at -= 1;
+        }
+        let mut s = at;
+        while s > last_end && at - s < MAX_LOCAL + 1 && is_local(b[s - 1]) {
+            s -= 1;
+        }
+        while s < at && b[s] == b'.' {
+            s += 1;
+        }
+        if s == at || at - s > MAX_LOCAL {
+            continue;
+        }
+        let mut address = String::with_capacity(64);
+        address.push_str(&text[s..at]);
+        address.push('@');
+        let Some(end) = spelled_domain(b, after_at, &mut address) else { continue };
+        let domain = &address.as_bytes()[at - s + 1..];
+        if plausible_domain(domain) && valid(&address) {
+            out.push(Detection { entity: Entity::Email, start: s, end });
+            last_end = end;
+            from = end;
+        }
+    }
+}
+
+fn is_open(c: u8) -> bool {
+    matches!(c, b'(' | b'[' | b'{' | b'<')
+}
+
+fn closing(open: u8) -> u8 {
+    match open {
+        b'(' => b')',
+        b'[' => b']',
+        b'{' => b'}',
+        _ => b'>',
+    }
+}
+
+/// If `b[open..]` is `word` in brackets (any letter case, a space allowed inside either
+/// bracket), where the text goes on after it, skipping one space after the closing bracket.
+fn bracketed_word(b: &[u8], open: usize, word: &[u8]) -> Option<usize> {
+    let close = closing(*b.get(open)?);
+    let mut i = open + 1;
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if !b.get(i..i + word.len())?.eq_ignore_ascii_case(word) {
+        return None;
+    }
+    i += word.len();
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    if b.get(i) != Some(&close) {
+        return None;
+    }
+    i += 1;
+    if b.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// Reads domain labels from `b[from..]`, joined by real dots or bracketed "dot"s, onto
+/// `address`; returns where the last label ends, if there is one.
+fn spelled_domain(b: &[u8], from: usize, address: &mut String) -> Option<usize> {
+    let mut i = from;
+    let mut end = None;
+    while address.len() <= MAX_LOCAL + 1 + MAX_DOMAIN {
+        let label = i;
+        while b.get(i).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-') {
+            i += 1;
+        }
+        if i == label {
+            break;
+        }
+        address.push_str(std::str::from_utf8(&b[label..i]).ok()?);
+        end = Some(i);
+        let mut next = i;
+        if b.get(next) == Some(&b' ') && b.get(next + 1).is_some_and(|&c| is_open(c)) {
+            next += 1;
+        }
+        match b.get(next) {
+            Some(b'.') if b.get(next + 1).is_some_and(u8::is_ascii_alphanumeric) => i = next + 1,
+            Some(&c) if is_open(c) => match bracketed_word(b, next, b"dot") {
+                Some(after) => i = after,
+                None => break,
+            },
+            _ => break,
+        }
+        address.push('.');
+    }
+    end
+}
+
 /// The unquoted local-part characters people actually use; RFC 5322 allows more, but "!#$&*"
 /// next to an '@' in a post is far more often punctuation than an address.
 fn is_local(c: u8) -> bool {
@@ -90,6 +202,41 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(detect(&[Entity::Email], text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_addresses_spelled_with_a_bracketed_at() {
+        let cases = [
+            ("write john(at)example(dot)com now", r#"email 6..29 "john(at)example(dot)com""#),
+            (
+                "jane [at] example [dot] co [dot] uk",
+                r#"email 0..35 "jane [at] example [dot] co [dot] uk""#,
+            ),
+            ("j.doe{AT}mail.example.org.", r#"email 0..25 "j.doe{AT}mail.example.org""#),
+            ("sales <at> acme.example", r#"email 0..23 "sales <at> acme.example""#),
+            ("ask (bob[at]x.org)", r#"email 5..17 "bob[at]x.org""#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect(&[Entity::Email], text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_bracketed_at_that_spells_no_address_is_not_one() {
+        let cases = [
+            "meet (at) noon",
+            "see you (at) home tonight",
+            "x (at) y",
+            "price(at)5.99",
+            "(at)example.com",
+            "jane (at) example (dot)",
+            "jane(at)example dot com",
+            "look at this (at least) once",
+            "[at]",
+        ];
+        for text in cases {
+            assert_eq!(detect(&[Entity::Email], text), "", "{text}");
         }
     }
 
