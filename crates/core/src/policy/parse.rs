@@ -412,15 +412,43 @@ impl<'a> DocParser<'a> {
             Ok(value) => Some(value),
             Err(err) => {
                 fields.failed.push(key);
-                let message = format!("`{key}`: {}", one_line(err.message()));
+                let name = match fields.parent {
+                    Some(parent) => format!("{parent}.{key}"),
+                    None => key.to_owned(),
+                };
+                let message = format!("`{name}`: {}", one_line(err.message()));
                 self.error(base + err.span().map_or(at, |span| span.start), message);
                 None
             }
         }
     }
 
+    /// Reads the table under `key` field by field with `read`, reporting a value that is not a
+    /// table; a field of it that did not fit marks `key` as failed too.
+    fn nested<T>(
+        &mut self,
+        fields: &mut TableFields<'_, '_>,
+        key: &'static str,
+        base: usize,
+        read: impl FnOnce(&mut Self, &mut TableFields<'_, '_>) -> T,
+    ) -> Option<Spanned<T>> {
+        let (_, value) = fields.table.iter().find(|(name, _)| name.get_ref() == key)?;
+        let Some(table) = value.get_ref().as_table() else {
+            fields.failed.push(key);
+            let message = format!("`{key}`: expected a table, like `{key} = {{ … }}`");
+            self.error(base + value.span().start, message);
+            return None;
+        };
+        let mut inner = TableFields { table, parent: Some(key), failed: Vec::new() };
+        let raw = read(self, &mut inner);
+        if !inner.failed.is_empty() {
+            fields.failed.push(key);
+        }
+        Some(Spanned::new(value.span(), raw))
+    }
+
     fn raw_rule(&mut self, table: &DeTable<'_>, base: usize) -> RawRule {
-        let f = &mut TableFields { table, failed: Vec::new() };
+        let f = &mut TableFields { table, parent: None, failed: Vec::new() };
         RawRule {
             id: self.field(f, "id", base),
             category: self.field(f, "category", base),
@@ -436,17 +464,38 @@ impl<'a> DocParser<'a> {
             terms: self.field(f, "terms", base),
             terms_file: self.field(f, "terms_file", base),
             regex: self.field(f, "regex", base),
-            proximity: self.field(f, "proximity", base),
+            proximity: self.nested(f, "proximity", base, |p, f| RawProximity {
+                first: p.field(f, "first", base).unwrap_or_default(),
+                first_file: p.field(f, "first_file", base),
+                second: p.field(f, "second", base).unwrap_or_default(),
+                second_file: p.field(f, "second_file", base),
+                within: p.field(f, "within", base),
+                ordered: p.field(f, "ordered", base).unwrap_or_default(),
+                same_sentence: p.field(f, "same_sentence", base).unwrap_or_default(),
+                failed: std::mem::take(&mut f.failed),
+            }),
             detect: self.field(f, "detect", base),
-            links: self.field(f, "links", base),
-            disclosure: self.field(f, "disclosure", base),
+            links: self.nested(f, "links", base, |p, f| RawLinks {
+                deny: p.field(f, "deny", base).unwrap_or_default(),
+                allow: p.field(f, "allow", base).unwrap_or_default(),
+                shorteners: p.field(f, "shorteners", base).unwrap_or_default(),
+                ip: p.field(f, "ip", base).unwrap_or_default(),
+            }),
+            disclosure: self.nested(f, "disclosure", base, |p, f| RawDisclosure {
+                triggers: p.field(f, "triggers", base).unwrap_or_default(),
+                triggers_file: p.field(f, "triggers_file", base),
+                markers: p.field(f, "markers", base).unwrap_or_default(),
+                markers_file: p.field(f, "markers_file", base),
+                within: p.field(f, "within", base),
+                failed: std::mem::take(&mut f.failed),
+            }),
             always: self.field(f, "always", base),
             failed: std::mem::take(&mut f.failed),
         }
     }
 
     fn raw_example(&mut self, table: &DeTable<'_>, base: usize) -> RawExample {
-        let f = &mut TableFields { table, failed: Vec::new() };
+        let f = &mut TableFields { table, parent: None, failed: Vec::new() };
         RawExample {
             text: self.field(f, "text", base),
             expect: self.field(f, "expect", base),
@@ -619,13 +668,21 @@ impl<'a> DocParser<'a> {
             let at = base + proximity.span().start;
             let first = self.term_source(p.first.clone(), p.first_file.as_ref(), base);
             let second = self.term_source(p.second.clone(), p.second_file.as_ref(), base);
-            if first.is_empty() {
+            let failed = |field: &str| p.failed.contains(&field);
+            if first.is_empty() && !failed("first") && !failed("first_file") {
                 self.error(at, "proximity needs terms in `first` (or `first_file`)");
             }
-            if second.is_empty() {
+            if second.is_empty() && !failed("second") && !failed("second_file") {
                 self.error(at, "proximity needs terms in `second` (or `second_file`)");
             }
-            let within = self.within(&p.within, base)?;
+            let within = match &p.within {
+                Some(within) => self.within(within, base)?,
+                None if failed("within") => return None,
+                None => {
+                    self.error(at, "proximity needs `within`: how many words apart, at most");
+                    return None;
+                }
+            };
             return Some(Matcher::Proximity {
                 first,
                 second,
@@ -680,10 +737,11 @@ impl<'a> DocParser<'a> {
             let at = base + disclosure.span().start;
             let triggers = self.term_source(d.triggers.clone(), d.triggers_file.as_ref(), base);
             let markers = self.term_source(d.markers.clone(), d.markers_file.as_ref(), base);
-            if triggers.is_empty() {
+            let failed = |field: &str| d.failed.contains(&field);
+            if triggers.is_empty() && !failed("triggers") && !failed("triggers_file") {
                 self.error(at, "disclosure needs `triggers`");
             }
-            if markers.is_empty() {
+            if markers.is_empty() && !failed("markers") && !failed("markers_file") {
                 self.error(at, "disclosure needs `markers`");
             }
             let within = match &d.within {
@@ -933,42 +991,36 @@ struct RawRule {
     failed: Vec<&'static str>,
 }
 
-#[derive(Deserialize)]
+/// A rule's `proximity` table, read field by field (`DocParser::nested`).
 struct RawProximity {
-    #[serde(default)]
     first: Vec<String>,
     first_file: Option<Spanned<String>>,
-    #[serde(default)]
     second: Vec<String>,
     second_file: Option<Spanned<String>>,
-    within: Spanned<i64>,
-    #[serde(default)]
+    within: Option<Spanned<i64>>,
     ordered: bool,
-    #[serde(default)]
     same_sentence: bool,
+    /// Fields present with a value of the wrong type, already reported.
+    failed: Vec<&'static str>,
 }
 
-#[derive(Deserialize)]
+/// A rule's `links` table.
 struct RawLinks {
-    #[serde(default)]
     deny: Vec<String>,
-    #[serde(default)]
     allow: Vec<String>,
-    #[serde(default)]
     shorteners: bool,
-    #[serde(default)]
     ip: bool,
 }
 
-#[derive(Deserialize)]
+/// A rule's `disclosure` table.
 struct RawDisclosure {
-    #[serde(default)]
     triggers: Vec<String>,
     triggers_file: Option<Spanned<String>>,
-    #[serde(default)]
     markers: Vec<String>,
     markers_file: Option<Spanned<String>>,
     within: Option<Spanned<i64>>,
+    /// Fields present with a value of the wrong type, already reported.
+    failed: Vec<&'static str>,
 }
 
 /// One `[[example]]` table, read field by field (`DocParser::raw_example`).
@@ -982,9 +1034,11 @@ struct RawExample {
     failed: Vec<&'static str>,
 }
 
-/// A table being read field by field, and the fields whose values did not fit.
+/// A table being read field by field, the key of the rule's field that holds it (none for a
+/// rule or an example), and the fields whose values did not fit.
 struct TableFields<'t, 'i> {
     table: &'t DeTable<'i>,
+    parent: Option<&'static str>,
     failed: Vec<&'static str>,
 }
 

@@ -97,6 +97,36 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
 }
 
 #[test]
+fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
+    let rule = |id: &str, rest: &str| {
+        format!(
+            "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"low\"\naction = \"flag\"\nmessage = \"m\"\n{rest}\n"
+        )
+    };
+    let rules = [
+        rule(
+            "P1",
+            "proximity = { first = \"you\", second = [\"x\"], within = \"three\", ordered = \"yes\" }",
+        ),
+        rule("P2", "proximity = { first = [\"a\"], second = [\"b\"] }"),
+        rule("P3", "links = \"bit.ly\""),
+        rule("P4", "disclosure = { triggers = \"ad\", markers = [\"#ad\"], within = 0 }"),
+        rule("P5", "[rule.links]\nshorteners = \"yes\"\nip = true"),
+    ];
+    let source = doc(&format!("# T\n\n## C {{#c}}\n\n```rules\n{}```\n", rules.join("\n")));
+    insta::assert_snapshot!(lint(&source, &[]), @r#"
+    p.md:20:23: `proximity.first`: invalid type: string "you", expected a sequence
+    p.md:20:55: `proximity.within`: invalid type: string "three", expected i64
+    p.md:20:74: `proximity.ordered`: invalid type: string "yes", expected a boolean
+    p.md:28:13: proximity needs `within`: how many words apart, at most
+    p.md:36:9: `links`: expected a table, like `links = { … }`
+    p.md:44:27: `disclosure.triggers`: invalid type: string "ad", expected a sequence
+    p.md:44:61: `within` must be from 1 to 1000 words
+    p.md:53:14: `links.shorteners`: invalid type: string "yes", expected a boolean
+    "#);
+}
+
+#[test]
 fn every_documented_key_is_accepted_at_every_level() {
     let rule = |id: &str, rest: &str| {
         format!(
