@@ -472,7 +472,7 @@ impl<'a> DocParser<'a> {
                 within: p.field(f, "within", base),
                 ordered: p.field(f, "ordered", base).unwrap_or_default(),
                 same_sentence: p.field(f, "same_sentence", base).unwrap_or_default(),
-                failed: std::mem::take(&mut f.failed),
+                failed: f.failed.clone(),
             }),
             detect: self.field(f, "detect", base),
             links: self.nested(f, "links", base, |p, f| RawLinks {
@@ -487,7 +487,7 @@ impl<'a> DocParser<'a> {
                 markers: p.field(f, "markers", base).unwrap_or_default(),
                 markers_file: p.field(f, "markers_file", base),
                 within: p.field(f, "within", base),
-                failed: std::mem::take(&mut f.failed),
+                failed: f.failed.clone(),
             }),
             always: self.field(f, "always", base),
             failed: std::mem::take(&mut f.failed),

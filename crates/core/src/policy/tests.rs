@@ -112,8 +112,13 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
         rule("P3", "links = \"bit.ly\""),
         rule("P4", "disclosure = { triggers = \"ad\", markers = [\"#ad\"], within = 0 }"),
         rule("P5", "[rule.links]\nshorteners = \"yes\"\nip = true"),
+        rule("P6", "proximity = { first = \"you\", second = [\"x\"], within = 3 }"),
     ];
     let source = doc(&format!("# T\n\n## C {{#c}}\n\n```rules\n{}```\n", rules.join("\n")));
+    let parsed = parse("p.md", &source);
+    assert!(parsed.policy.rules.is_empty(), "a rule with an error is never enforced");
+    let rejected: Vec<&str> = parsed.policy.rejected.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(rejected, ["P5", "P6"], "the others have no complete way of matching to check");
     insta::assert_snapshot!(lint(&source, &[]), @r#"
     p.md:20:23: `proximity.first`: invalid type: string "you", expected a sequence
     p.md:20:55: `proximity.within`: invalid type: string "three", expected i64
@@ -123,6 +128,7 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
     p.md:44:27: `disclosure.triggers`: invalid type: string "ad", expected a sequence
     p.md:44:61: `within` must be from 1 to 1000 words
     p.md:53:14: `links.shorteners`: invalid type: string "yes", expected a boolean
+    p.md:62:23: `proximity.first`: invalid type: string "you", expected a sequence
     "#);
 }
 
