@@ -20,7 +20,8 @@ pub struct Link {
     pub start: usize,
     /// Byte offset one past the last byte, on a char boundary.
     pub end: usize,
-    /// lowercased host without a trailing dot; for raw IP links the IP text
+    /// lowercased host without a trailing dot; for raw IP links the address, an IPv4 one in
+    /// dotted form whichever way the link wrote it
     pub host: String,
     /// True when the host is an IPv4 or IPv6 address rather than a name.
     pub is_ip: bool,
@@ -41,7 +42,7 @@ pub fn find_links(text: &str, out: &mut Vec<Link>) {
             out.push(found);
         }
     }
-    bracketed_ipv6(text, out, base);
+    ip_links_with_scheme(text, out, base);
 }
 
 /// The common case is a post without links. A link needs "://", a dot before a letter (a
@@ -96,15 +97,61 @@ fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
     if raw.is_empty() {
         return None;
     }
-    let is_ip = raw.parse::<Ipv4Addr>().is_ok();
     let has_more = rest.len() > raw.len();
     if !has_scheme {
+        let is_ip = raw.parse::<Ipv4Addr>().is_ok();
         let plausible = if is_ip { has_more } else { plausible_bare_host(raw, has_more) };
         if !plausible {
             return None;
         }
+        return Some(Link { start, end, host: raw.to_lowercase(), is_ip });
     }
-    Some(Link { start, end, host: raw.to_lowercase(), is_ip })
+    match url_ipv4(raw) {
+        Some(address) => Some(Link { start, end, host: address.to_string(), is_ip: true }),
+        None => Some(Link { start, end, host: raw.to_lowercase(), is_ip: false }),
+    }
+}
+
+/// The IPv4 address a browser reads in a URL's host, which need not be a dotted quad:
+/// `2130706433`, `0x7f000001`, `0177.0.0.1` and `127.1` are all 127.0.0.1 (the WHATWG URL
+/// standard's IPv4 parser). Links written so are a known way around filters on raw IP links.
+/// `None` for a host that is a name, or numbers no browser would take as an address.
+fn url_ipv4(host: &str) -> Option<Ipv4Addr> {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut numbers = [0u64; 4];
+    for (number, part) in numbers.iter_mut().zip(&parts) {
+        *number = url_ipv4_number(part)?;
+    }
+    let (last, init) = numbers[..parts.len()].split_last()?;
+    if init.iter().any(|&n| n > 255) || *last >= 1 << (8 * (5 - parts.len())) {
+        return None;
+    }
+    let mut address = *last;
+    for (i, &n) in init.iter().enumerate() {
+        address += n << (8 * (3 - i));
+    }
+    u32::try_from(address).ok().map(Ipv4Addr::from)
+}
+
+/// One part of a URL's IPv4 host: decimal, hexadecimal after `0x`, or octal after a leading 0.
+fn url_ipv4_number(part: &str) -> Option<u64> {
+    let (digits, radix) = match part.as_bytes() {
+        [b'0', b'x' | b'X', ..] => (&part[2..], 16),
+        [b'0', _, ..] => (&part[1..], 8),
+        _ => (part, 10),
+    };
+    if digits.is_empty() {
+        // "0x" alone is zero; an empty part is no number.
+        return (radix == 16).then_some(0);
+    }
+    if digits.len() > 12 || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u64::from_str_radix(digits, radix).ok()
 }
 
 fn plausible_bare_host(raw: &str, has_path: bool) -> bool {
@@ -129,15 +176,17 @@ fn plausible_bare_host(raw: &str, has_path: bool) -> bool {
     GENERIC_TLDS.binary_search(&tld.as_str()).is_ok()
 }
 
-/// linkify does not parse "scheme://[v6 address]"; such links are rare but worth a rule, since raw
-/// IP links dodge domain allow-lists.
-fn bracketed_ipv6(text: &str, out: &mut Vec<Link>, base: usize) {
+/// Adds the links with a scheme whose host linkify does not take: a bracketed IPv6 address
+/// (`http://[::1]/`), or an IPv4 address written as a browser reads it but not as a dotted quad
+/// (`http://2130706433/`, `http://127.1/`). A piece of such a link that linkify found (an IPv4
+/// tail, say) gives way to the whole.
+fn ip_links_with_scheme(text: &str, out: &mut Vec<Link>, base: usize) {
     let b = text.as_bytes();
     let mut from = 0;
     let mut added = false;
-    while let Some(p) = text.get(from..).and_then(|rest| rest.find("://[")) {
+    while let Some(p) = text.get(from..).and_then(|rest| rest.find("://")) {
         let sep = from + p;
-        from = sep + 4;
+        from = sep + 3;
         let mut start = sep;
         while start > 0 && (b[start - 1].is_ascii_alphanumeric() || b"+-.".contains(&b[start - 1]))
         {
@@ -146,16 +195,36 @@ fn bracketed_ipv6(text: &str, out: &mut Vec<Link>, base: usize) {
         while start < sep && !b[start].is_ascii_alphabetic() {
             start += 1;
         }
-        let inner_start = sep + 4;
-        let Some(close) = b[inner_start..].iter().take(64).position(|&c| c == b']') else {
-            continue;
-        };
-        let inner = &text[inner_start..inner_start + close];
-        let addr = inner.split('%').next().unwrap_or(inner);
-        if start == sep || addr.parse::<Ipv6Addr>().is_err() {
+        if start == sep {
             continue;
         }
-        let after = inner_start + close + 1;
+        let host_start = sep + 3;
+        let (host, after) = if b.get(host_start) == Some(&b'[') {
+            let inner_start = host_start + 1;
+            let Some(close) = b[inner_start..].iter().take(64).position(|&c| c == b']') else {
+                continue;
+            };
+            let inner = &text[inner_start..inner_start + close];
+            let addr = inner.split('%').next().unwrap_or(inner);
+            match addr.parse::<Ipv6Addr>() {
+                Ok(_) => (addr.to_ascii_lowercase(), inner_start + close + 1),
+                Err(_) => continue,
+            }
+        } else {
+            let len = b[host_start..]
+                .iter()
+                .take(64)
+                .take_while(|&&c| c.is_ascii_hexdigit() || matches!(c, b'.' | b'x' | b'X'))
+                .count();
+            let raw = &text[host_start..host_start + len];
+            let ends_host = b.get(host_start + len).is_none_or(|c| !c.is_ascii_alphanumeric());
+            match url_ipv4(raw).filter(|_| ends_host && !raw.is_empty()) {
+                Some(address) if raw.parse::<Ipv4Addr>().is_err() => {
+                    (address.to_string(), host_start + len)
+                }
+                _ => continue,
+            }
+        };
         let mut end = after;
         while end < b.len() && b[end].is_ascii_graphic() && !b"<>\"`".contains(&b[end]) {
             end += 1;
@@ -163,7 +232,6 @@ fn bracketed_ipv6(text: &str, out: &mut Vec<Link>, base: usize) {
         while end > after && b".,;:!?)'".contains(&b[end - 1]) {
             end -= 1;
         }
-        // linkify may have found a piece of this link (an IPv4 tail, say).
         let mut k = base;
         while k < out.len() {
             if out[k].end <= start || out[k].start >= end {
@@ -172,7 +240,7 @@ fn bracketed_ipv6(text: &str, out: &mut Vec<Link>, base: usize) {
                 out.remove(k);
             }
         }
-        out.push(Link { start, end, host: addr.to_ascii_lowercase(), is_ip: true });
+        out.push(Link { start, end, host, is_ip: true });
         added = true;
         from = end;
     }
@@ -322,6 +390,28 @@ mod tests {
                 "0..15 \"tinyurl.com/abc\" host=tinyurl.com\n20..26 \"goo.gl\" host=goo.gl",
             ),
             ("münchen.de", r#"0..11 "münchen.de" host=münchen.de"#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(links(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn ip_hosts_a_browser_reads_as_addresses_are_ip_links() {
+        let cases = [
+            ("http://2130706433/a", r#"0..19 "http://2130706433/a" host=127.0.0.1 ip"#),
+            ("http://0x7f000001/", r#"0..18 "http://0x7f000001/" host=127.0.0.1 ip"#),
+            ("http://0177.0.0.1/", r#"0..18 "http://0177.0.0.1/" host=127.0.0.1 ip"#),
+            ("http://127.1/", r#"0..13 "http://127.1/" host=127.0.0.1 ip"#),
+            ("http://10.0.258/", r#"0..16 "http://10.0.258/" host=10.0.1.2 ip"#),
+            ("http://0xC0.0250.1.1/", r#"0..21 "http://0xC0.0250.1.1/" host=192.168.1.1 ip"#),
+            // Too big for an address, five parts, or a name: not IP links (linkify takes
+            // no all-numeric host that is not an address, and neither do we).
+            ("http://4294967296/", ""),
+            ("http://1.2.3.4.5/", ""),
+            ("http://256.1.1.1/", r#"0..17 "http://256.1.1.1/" host=256.1.1.1"#),
+            ("http://08.1.1.1/", r#"0..16 "http://08.1.1.1/" host=08.1.1.1"#),
+            ("http://v1.example/", r#"0..18 "http://v1.example/" host=v1.example"#),
         ];
         for (text, want) in cases {
             assert_eq!(links(text), want, "{text}");
