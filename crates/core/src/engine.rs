@@ -591,24 +591,20 @@ impl<'a> Compiler<'a> {
                 rule.unless_file.as_ref().map(|f| &f.value),
                 rule,
             );
+            for (role, source) in term_sources(&rule.matcher) {
+                self.add_source(index, role, source, rule);
+            }
             let kind = match &rule.matcher {
-                Matcher::Terms(source) => {
-                    self.add_source(index, Role::Match, source, rule);
-                    RuleKind::Plain
-                }
+                Matcher::Terms(_) => RuleKind::Plain,
                 Matcher::Regex(pattern) => {
                     patterns.push((index, pattern.value.clone(), pattern.at));
                     RuleKind::Plain
                 }
-                Matcher::Proximity { first, second, within, ordered, same_sentence } => {
-                    self.add_source(index, Role::First, first, rule);
-                    self.add_source(index, Role::Second, second, rule);
-                    RuleKind::Proximity {
-                        within: *within,
-                        ordered: *ordered,
-                        same_sentence: *same_sentence,
-                    }
-                }
+                Matcher::Proximity { within, ordered, same_sentence, .. } => RuleKind::Proximity {
+                    within: *within,
+                    ordered: *ordered,
+                    same_sentence: *same_sentence,
+                },
                 Matcher::Detect(wanted) => {
                     for &entity in wanted {
                         entity_rules.push((entity, index));
@@ -627,11 +623,7 @@ impl<'a> Compiler<'a> {
                         ip: *ip,
                     }
                 }
-                Matcher::Disclosure { triggers, markers, within } => {
-                    self.add_source(index, Role::Trigger, triggers, rule);
-                    self.add_source(index, Role::Marker, markers, rule);
-                    RuleKind::Disclosure { within: *within }
-                }
+                Matcher::Disclosure { within, .. } => RuleKind::Disclosure { within: *within },
                 Matcher::Always => {
                     always_rules.push(index);
                     RuleKind::Plain
@@ -691,20 +683,11 @@ impl<'a> Compiler<'a> {
         for rule in &policy.rejected {
             let unless_file = rule.unless_file.as_ref().map(|f| &f.value);
             self.add_terms(usize::MAX, Role::Exception, &rule.unless, unless_file, rule);
-            match &rule.matcher {
-                Matcher::Terms(source) => self.add_source(usize::MAX, Role::Match, source, rule),
-                Matcher::Regex(pattern) => {
-                    patterns.push((usize::MAX, pattern.value.clone(), pattern.at));
-                }
-                Matcher::Proximity { first, second, .. } => {
-                    self.add_source(usize::MAX, Role::First, first, rule);
-                    self.add_source(usize::MAX, Role::Second, second, rule);
-                }
-                Matcher::Disclosure { triggers, markers, .. } => {
-                    self.add_source(usize::MAX, Role::Trigger, triggers, rule);
-                    self.add_source(usize::MAX, Role::Marker, markers, rule);
-                }
-                Matcher::Detect(_) | Matcher::Links { .. } | Matcher::Always => {}
+            for (role, source) in term_sources(&rule.matcher) {
+                self.add_source(usize::MAX, role, source, rule);
+            }
+            if let Matcher::Regex(pattern) = &rule.matcher {
+                patterns.push((usize::MAX, pattern.value.clone(), pattern.at));
             }
         }
         self.regexes(&patterns);
@@ -839,17 +822,28 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// The term lists a matcher reads, each with the role its matches play, in the order their lists
+/// are numbered.
+fn term_sources(matcher: &Matcher) -> Vec<(Role, &TermSource)> {
+    match matcher {
+        Matcher::Terms(source) => vec![(Role::Match, source)],
+        Matcher::Proximity { first, second, .. } => {
+            vec![(Role::First, first), (Role::Second, second)]
+        }
+        Matcher::Disclosure { triggers, markers, .. } => {
+            vec![(Role::Trigger, triggers), (Role::Marker, markers)]
+        }
+        Matcher::Regex(_) | Matcher::Detect(_) | Matcher::Links { .. } | Matcher::Always => {
+            Vec::new()
+        }
+    }
+}
+
 /// The position of the `*_file` field naming `path` in a rule, for "not found" errors.
 fn term_file_position(rule: &Rule, path: &str) -> Option<Position> {
-    let sources: Vec<&TermSource> = match &rule.matcher {
-        Matcher::Terms(source) => vec![source],
-        Matcher::Proximity { first, second, .. } => vec![first, second],
-        Matcher::Disclosure { triggers, markers, .. } => vec![triggers, markers],
-        _ => Vec::new(),
-    };
-    sources
+    term_sources(&rule.matcher)
         .into_iter()
-        .filter_map(|s| s.file.as_ref())
+        .filter_map(|(_, s)| s.file.as_ref())
         .chain(rule.unless_file.as_ref())
         .find(|f| f.value == path)
         .map(|f| f.at)
