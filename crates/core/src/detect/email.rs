@@ -28,13 +28,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
         if at == 0 || !is_local(b[at - 1]) {
             continue;
         }
-        let mut s = at;
-        while s > last_end && at - s < MAX_LOCAL + 1 && is_local(b[s - 1]) {
-            s -= 1;
-        }
-        while s < at && b[s] == b'.' {
-            s += 1;
-        }
+        let s = local_start(b, at, last_end);
         let mut e = at + 1;
         while e < b.len() && e - at <= MAX_DOMAIN + 1 && is_domain(b[e]) {
             e += 1;
@@ -68,13 +62,7 @@ pub(super) fn find_obfuscated(text: &str, out: &mut Vec<Detection>) {
         while at > last_end && b[at - 1] == b' ' && open - at < 2 {
             at -= 1;
         }
-        let mut s = at;
-        while s > last_end && at - s < MAX_LOCAL + 1 && is_local(b[s - 1]) {
-            s -= 1;
-        }
-        while s < at && b[s] == b'.' {
-            s += 1;
-        }
+        let s = local_start(b, at, last_end);
         if s == at || at - s > MAX_LOCAL {
             continue;
         }
@@ -89,6 +77,20 @@ pub(super) fn find_obfuscated(text: &str, out: &mut Vec<Detection>) {
             from = end;
         }
     }
+}
+
+/// Where the local part ending at `at` starts: local-part characters back to `floor` (the end of
+/// the previous address), one more than a local part may hold so that an overlong one shows,
+/// and no leading dots.
+fn local_start(b: &[u8], at: usize, floor: usize) -> usize {
+    let mut s = at;
+    while s > floor && at - s < MAX_LOCAL + 1 && is_local(b[s - 1]) {
+        s -= 1;
+    }
+    while s < at && b[s] == b'.' {
+        s += 1;
+    }
+    s
 }
 
 fn is_open(c: u8) -> bool {
