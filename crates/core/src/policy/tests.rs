@@ -96,13 +96,15 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     "#);
 }
 
+/// A `[[rule]]` table with valid common fields and `rest` as its way of matching.
+fn rule(id: &str, rest: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"low\"\naction = \"flag\"\nmessage = \"m\"\n{rest}\n"
+    )
+}
+
 #[test]
 fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
-    let rule = |id: &str, rest: &str| {
-        format!(
-            "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"low\"\naction = \"flag\"\nmessage = \"m\"\n{rest}\n"
-        )
-    };
     let rules = [
         rule(
             "P1",
@@ -134,11 +136,6 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
 
 #[test]
 fn every_documented_key_is_accepted_at_every_level() {
-    let rule = |id: &str, rest: &str| {
-        format!(
-            "[[rule]]\nid = \"{id}\"\ncategory = \"c\"\nseverity = \"low\"\naction = \"flag\"\nmessage = \"m\"\n{rest}\n"
-        )
-    };
     let rules = [
         rule(
             "T",
