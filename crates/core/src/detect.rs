@@ -33,6 +33,7 @@ mod tests;
 use std::fmt;
 
 pub use links::{Link, find_links, host_matches, is_shortener};
+pub use phone::Region;
 
 /// What kind of sensitive thing a detection is. Names are stable: policies and JSON output use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -140,6 +141,8 @@ pub struct Detectors {
     /// Present only when a secret entity is wanted, so personal-data-only policies never pay for
     /// the prefix search.
     secrets: Option<secrets::Secrets>,
+    /// Regions whose national phone numbers are read too (North American ones always are).
+    national: Vec<phone::National>,
 }
 
 /// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
@@ -165,7 +168,15 @@ impl Detectors {
         if wants(Entity::Phone) {
             phone::warm_up();
         }
-        Detectors { wanted, secrets }
+        Detectors { wanted, secrets, national: Vec::new() }
+    }
+
+    /// Also finds phone numbers written the national way of each of `regions`, without the
+    /// country code (`020 7946 0958` for `GB`), tried in the order given.
+    #[must_use]
+    pub fn with_phone_regions(mut self, regions: &[Region]) -> Detectors {
+        self.national = regions.iter().map(|&region| phone::National::new(region)).collect();
+        self
     }
 
     fn wants(&self, entity: Entity) -> bool {
@@ -256,7 +267,7 @@ impl Detectors {
             return hit(Entity::UsSsn, ws, end);
         }
         if self.wants(Entity::Phone)
-            && let Some((start, end)) = phone::at(text, ws, we)
+            && let Some((start, end)) = phone::at(text, ws, we, &self.national)
         {
             return hit(Entity::Phone, start, end);
         }

@@ -652,6 +652,7 @@ impl<'a> Compiler<'a> {
             version: self.policy.meta.version.clone(),
             hash: self.hash(),
         });
+        let regions = &self.policy.meta.regions;
         Ok(Engine {
             stamp,
             rules,
@@ -660,7 +661,8 @@ impl<'a> Compiler<'a> {
             exceptions: self.exceptions,
             regexes,
             regex_gate,
-            detectors: (!entities.is_empty()).then(|| Detectors::new(&entities)),
+            detectors: (!entities.is_empty())
+                .then(|| Detectors::new(&entities).with_phone_regions(regions)),
             entity_rules,
             link_rules,
             always_rules,

@@ -8,7 +8,7 @@
 mod parse;
 mod render;
 
-use crate::detect::Entity;
+use crate::detect::{Entity, Region};
 use crate::item::Scope;
 use crate::location::{Diagnostic, Position};
 use crate::verdict::{Action, Severity};
@@ -142,6 +142,9 @@ pub struct Meta {
     pub version: String,
     /// Date from which this version applies, `YYYY-MM-DD`.
     pub effective: String,
+    /// Regions whose national phone numbers (written without the country code) the phone
+    /// detector reads, besides international and North American ones.
+    pub regions: Vec<Region>,
     /// Who writes and revises the policy.
     pub ownership: Ownership,
 }

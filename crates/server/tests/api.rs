@@ -1019,6 +1019,7 @@ async fn policy_is_served(app: &TestApp) {
     assert_eq!(policy.json["hash"], stamp.hash.as_str());
     assert!(policy.json["title"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(policy.json["ownership"]["accountable"].is_array());
+    assert_eq!(policy.json["regions"], json!([]));
     let rules = policy.json["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), app.state.policy.policy.rules.len());
     let profanity = rules.iter().find(|r| r["id"] == "OFF-PROFANITY").expect("OFF-PROFANITY");

@@ -1,11 +1,15 @@
-//! Telephone numbers: international numbers written with a leading '+', and US/NANP numbers
-//! written in their usual 3-3-4 layouts.
+//! Telephone numbers: international numbers written with a leading '+', US/NANP numbers
+//! written in their usual 3-3-4 layouts, and the national numbers of the regions a policy names
+//! (`regions`), written in groups the way people there write them (`020 7946 0958`).
 //!
 //! A cheap shape check picks candidates and libphonenumber's metadata (the `phonenumber` crate)
 //! decides. The shape check matters for more than speed: without it, dates, order numbers and
 //! card numbers would all reach a validator that happily accepts many 10-digit strings. So numbers
 //! without '+' must look like a US number as people write one, and bare 10-digit runs (more often
 //! IDs and timestamps than phone numbers) are not taken.
+
+use std::fmt;
+use std::str::FromStr;
 
 use phonenumber::country::Id;
 
@@ -14,14 +18,148 @@ use super::{digits_end, is_word};
 /// E.164 caps a number at 15 digits; the shortest valid international numbers have 7.
 const MAX_DIGITS: usize = 15;
 const MIN_INTERNATIONAL_DIGITS: usize = 7;
+/// Fewer digits than this in national form are extensions, scores or codes, not numbers people
+/// call from outside.
+const MIN_NATIONAL_DIGITS: usize = 6;
 /// Parsing costs microseconds, so an odd run of digit groups cannot make one post expensive.
 const MAX_PARSES: usize = 3;
 
+/// A country or territory, by its ISO 3166-1 code, whose national telephone numbers (written
+/// without the country code) the phone detector reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Region(Id);
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_ref())
+    }
+}
+
+impl FromStr for Region {
+    type Err = String;
+
+    /// Reads an upper-case ISO 3166-1 alpha-2 code; the error says what was meant where the
+    /// mistake is a common one (`UK` for `GB`, lower case).
+    fn from_str(code: &str) -> Result<Region, String> {
+        if let Ok(id) = Id::from_str(code)
+            && phonenumber::metadata::DATABASE.by_id(id.as_ref()).is_some()
+        {
+            return Ok(Region(id));
+        }
+        let upper = code.to_ascii_uppercase();
+        let meant = match upper.as_str() {
+            "UK" => Some("GB".to_owned()),
+            "EL" => Some("GR".to_owned()),
+            _ if upper != code && Region::from_str(&upper).is_ok() => Some(upper),
+            _ => None,
+        };
+        Err(match meant {
+            Some(meant) => format!("unknown region `{code}`: did you mean `{meant}`?"),
+            None => format!(
+                "unknown region `{code}`: expected an ISO 3166-1 alpha-2 code such as `GB`, `DE` \
+                 or `FR`"
+            ),
+        })
+    }
+}
+
+/// How people in one region write its numbers without the country code.
+#[derive(Debug, Clone)]
+pub(super) struct National {
+    id: Id,
+    /// What every national number starts with (the trunk prefix, `0` in much of Europe), if
+    /// the region has one; a run of digits that does not start with it is not tried at all.
+    prefix: Option<String>,
+    /// North America is read by [`nanp`] already.
+    nanp: bool,
+}
+
+impl National {
+    pub(super) fn new(region: Region) -> National {
+        let meta = phonenumber::metadata::DATABASE.by_id(region.0.as_ref());
+        National {
+            id: region.0,
+            prefix: meta.and_then(|m| m.national_prefix()).map(str::to_owned),
+            nanp: meta.is_some_and(|m| m.country_code() == 1),
+        }
+    }
+}
+
 /// `[ws, we)` is an all-digit word. Returns the span of a phone number beginning at or just
 /// before it (a '+' or '(' belongs to the number).
-pub(super) fn at(text: &str, ws: usize, we: usize) -> Option<(usize, usize)> {
+pub(super) fn at(text: &str, ws: usize, we: usize, regions: &[National]) -> Option<(usize, usize)> {
     let b = text.as_bytes();
-    if ws > 0 && b[ws - 1] == b'+' { international(text, ws - 1) } else { nanp(text, ws, we) }
+    if ws > 0 && b[ws - 1] == b'+' {
+        return international(text, ws - 1);
+    }
+    nanp(text, ws, we)
+        .or_else(|| regions.iter().filter(|r| !r.nanp).find_map(|r| national(text, ws, r)))
+}
+
+/// A national number of `region` starting at the digit word at `ws` (or the parenthesis before
+/// it): at least two groups of digits, one spacer and at most one parenthesis between groups,
+/// as in "020 7946 0958", "(030) 1234 5678", "06 12 34 56 78" and "0151-2345-6789". A bare run
+/// of digits is not taken, as for North American numbers, and neither is a date.
+fn national(text: &str, ws: usize, region: &National) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    if let Some(prefix) = &region.prefix
+        && !b[ws..].starts_with(prefix.as_bytes())
+    {
+        return None;
+    }
+    let mut open = ws > 0 && b[ws - 1] == b'(';
+    let start = if open { ws - 1 } else { ws };
+    if joined_before(b, start) || is_date(b, ws) {
+        return None;
+    }
+    let mut ends = [(0usize, false); MAX_DIGITS];
+    let mut nends = 0;
+    let mut digits = 0;
+    let mut pos = ws;
+    loop {
+        let ge = digits_end(b, pos);
+        let len = ge - pos;
+        if len == 0 || digits + len > MAX_DIGITS || b.get(ge).is_some_and(|&c| is_word(c)) {
+            break;
+        }
+        digits += len;
+        ends[nends] = (ge, !open && nends > 0 && digits >= MIN_NATIONAL_DIGITS);
+        nends += 1;
+        match separator(b, ge, &mut open) {
+            Some(next) => pos = next,
+            None => break,
+        }
+    }
+    let mut parses = 0;
+    for &(end, ok) in ends[..nends].iter().rev() {
+        if !ok || joined_after(b, end) {
+            continue;
+        }
+        if parses == MAX_PARSES {
+            break;
+        }
+        parses += 1;
+        if valid(Some(region.id), &text[start..end]) {
+            return Some((start, end));
+        }
+    }
+    None
+}
+
+/// True when the digits at `at` begin a date: "01.02.2023", "1-2-2023", "2023.01.02".
+fn is_date(b: &[u8], at: usize) -> bool {
+    let first = digits_end(b, at);
+    let Some(&sep) = b.get(first) else { return false };
+    if !matches!(sep, b'.' | b'-' | b'/') {
+        return false;
+    }
+    let second = digits_end(b, first + 1);
+    if b.get(second) != Some(&sep) {
+        return false;
+    }
+    let third = digits_end(b, second + 1);
+    let lens = (first - at, second - first - 1, third - second - 1);
+    matches!(lens, (1..=2, 1..=2, 4) | (4, 1..=2, 1..=2))
 }
 
 fn international(text: &str, plus: usize) -> Option<(usize, usize)> {
@@ -178,8 +316,86 @@ fn valid(region: Option<Id>, candidate: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Entity;
     use super::super::tests::detect;
+    use super::super::{Detectors, Entity};
+    use super::Region;
+
+    /// The phone numbers found in `text` reading national numbers of `regions`.
+    fn national(regions: &[&str], text: &str) -> String {
+        let regions: Vec<Region> = regions.iter().map(|r| r.parse().unwrap()).collect();
+        let mut out = Vec::new();
+        Detectors::new(&[Entity::Phone]).with_phone_regions(&regions).find(text, &mut out);
+        out.iter().map(|d| &text[d.start..d.end]).collect::<Vec<_>>().join(" | ")
+    }
+
+    #[test]
+    fn finds_national_numbers_of_the_regions_named() {
+        let cases: &[(&[&str], &str, &str)] = &[
+            (&["GB"], "ring me on 020 7946 0958 tonight", "020 7946 0958"),
+            (&["GB"], "ring me on (020) 7946 0958.", "(020) 7946 0958"),
+            (&["GB"], "mobile 07911 123456", "07911 123456"),
+            (&["GB"], "020-7946-0958, ask for Sam", "020-7946-0958"),
+            (&["FR"], "appelez le 01 23 45 67 89 !", "01 23 45 67 89"),
+            (&["FR"], "tél. 06.12.34.56.78", "06.12.34.56.78"),
+            (&["DE"], "Tel. 030 12345678", "030 12345678"),
+            (
+                &["GB", "FR"],
+                "London 020 7946 0958, Paris 01 23 45 67 89",
+                "020 7946 0958 | 01 23 45 67 89",
+            ),
+            (&["GB"], "020 7946 0958 2 days ago", "020 7946 0958"),
+            // North American numbers are read whatever the regions.
+            (&["GB"], "or (415) 555-0132", "(415) 555-0132"),
+            (&["US"], "or (415) 555-0132", "(415) 555-0132"),
+        ];
+        for (regions, text, want) in cases {
+            assert_eq!(national(regions, text), *want, "{regions:?} {text}");
+        }
+    }
+
+    #[test]
+    fn national_numbers_are_not_read_without_their_region_or_in_other_shapes() {
+        let cases: &[(&[&str], &str)] = &[
+            (&[], "ring me on 020 7946 0958 tonight"),
+            (&["FR"], "ring me on 020 7946 0958 tonight"),
+            (&["US"], "ring me on 020 7946 0958 tonight"),
+            // A bare run of digits is an id more often than a number.
+            (&["GB"], "order 02079460958 shipped"),
+            (&["FR"], "le 01.02.2023 à 10 h"),
+            (&["FR"], "rdv le 01.02.2023 10:30"),
+            (&["FR"], "rdv le 01-02-2023 10 h 30"),
+            (&["FR", "DE", "GB"], "on 01-02-2023 and 2023.01.02 and 1.2.2023"),
+            (&["GB"], "score 0 - 1 then 2 0 3"),
+            (&["GB"], "$020 7946 0958"),
+            (&["GB"], "12-020 7946 0958"),
+            (&["GB"], "020 7946 0958abc"),
+            (&["GB"], "(020 7946 0958"),
+            (&["DE"], "Version 0.12.3 und 0 12 3"),
+        ];
+        for (regions, text) in cases {
+            assert_eq!(national(regions, text), "", "{regions:?} {text}");
+        }
+    }
+
+    #[test]
+    fn regions_are_iso_codes_with_a_hint_for_common_mistakes() {
+        assert_eq!("GB".parse::<Region>().map(|r| r.to_string()), Ok("GB".to_owned()));
+        assert_eq!(
+            "UK".parse::<Region>(),
+            Err("unknown region `UK`: did you mean `GB`?".to_owned())
+        );
+        assert_eq!(
+            "de".parse::<Region>(),
+            Err("unknown region `de`: did you mean `DE`?".to_owned())
+        );
+        assert_eq!(
+            "Germany".parse::<Region>(),
+            Err("unknown region `Germany`: expected an ISO 3166-1 alpha-2 code such as `GB`, \
+                 `DE` or `FR`"
+                .to_owned())
+        );
+        assert!("".parse::<Region>().is_err());
+    }
 
     #[test]
     fn finds_phone_numbers() {

@@ -186,6 +186,11 @@ fn check_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) {
     }
 }
 
+/// Regions with and without a trunk prefix, and one in North America.
+fn national_regions() -> Vec<super::Region> {
+    ["GB", "FR", "DE", "ES", "IT", "US"].iter().map(|r| r.parse().unwrap()).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -222,9 +227,16 @@ proptest! {
     }
 
     #[test]
-    fn phone_like_text_never_panics(text in "[+(]?[0-9]{1,4}([ .()-]{1,2}[0-9]{1,5}){0,6}") {
+    fn phone_like_text_never_panics(text in "[+(]?[0-9]{1,4}([ .()/-]{1,2}[0-9]{1,5}){0,6}") {
         let mut out = Vec::new();
-        Detectors::new(Entity::ALL).find(&text, &mut out);
+        Detectors::new(Entity::ALL).with_phone_regions(&national_regions()).find(&text, &mut out);
+        check_spans(&text, out.iter().map(|d| (d.start, d.end)));
+    }
+
+    #[test]
+    fn national_numbers_in_any_text_never_panic(text in any::<String>()) {
+        let mut out = Vec::new();
+        Detectors::new(Entity::ALL).with_phone_regions(&national_regions()).find(&text, &mut out);
         check_spans(&text, out.iter().map(|d| (d.start, d.end)));
     }
 }

@@ -17,7 +17,7 @@ use super::{
     Clause, Example, Located, MAX_POLICY_BYTES, MAX_WITHIN_WORDS, Matcher, Meta, Ownership, Parsed,
     Policy, Rule, TermSource,
 };
-use crate::detect::Entity;
+use crate::detect::{Entity, Region};
 use crate::item::{AuthorType, ContentKind, Scope};
 use crate::location::{Diagnostic, LineIndex};
 use crate::verdict::{Action, Severity};
@@ -188,6 +188,8 @@ impl<'a> DocParser<'a> {
             version: Spanned<String>,
             effective: Spanned<toml::Value>,
             #[serde(default)]
+            regions: Vec<Spanned<String>>,
+            #[serde(default)]
             ownership: RawOwnership,
         }
         #[derive(Deserialize, Default)]
@@ -234,6 +236,17 @@ impl<'a> DocParser<'a> {
                 "`effective` must be a date written YYYY-MM-DD",
             );
         }
+        let mut regions: Vec<Region> = Vec::new();
+        for code in &raw.regions {
+            match code.get_ref().parse::<Region>() {
+                Ok(region) if regions.contains(&region) => self.error(
+                    base + code.span().start,
+                    format!("region `{region}` is listed twice in `regions`"),
+                ),
+                Ok(region) => regions.push(region),
+                Err(message) => self.error(base + code.span().start, message),
+            }
+        }
         let ownership = raw.ownership;
         if ownership.accountable.iter().all(|name| name.trim().is_empty()) {
             self.warning(
@@ -247,6 +260,7 @@ impl<'a> DocParser<'a> {
             title: raw.title.into_inner(),
             version: raw.version.into_inner(),
             effective,
+            regions,
             ownership: Ownership {
                 responsible: ownership.responsible,
                 accountable: ownership.accountable,
@@ -258,7 +272,7 @@ impl<'a> DocParser<'a> {
 
     /// Reports keys of the front matter that mean nothing, each at its place.
     fn unknown_meta_keys(&mut self, range: Range<usize>) {
-        const TOP: &[&str] = &["id", "title", "version", "effective"];
+        const TOP: &[&str] = &["id", "title", "version", "effective", "regions"];
         const OWNERSHIP: &[&str] = &["responsible", "accountable", "consulted", "informed"];
         let mut table = "";
         let mut offset = range.start;
@@ -288,7 +302,7 @@ impl<'a> DocParser<'a> {
                     && (table.is_empty() || table == "ownership")
                 {
                     let expected = if table.is_empty() {
-                        "id, title, version, effective, [ownership]"
+                        "id, title, version, effective, regions, [ownership]"
                     } else {
                         "responsible, accountable, consulted, informed"
                     };

@@ -34,6 +34,14 @@ pub fn explain(policy: &Policy) -> String {
             let _ = writeln!(out, "- **{role}:** {}", people.join(", "));
         }
     }
+    if !meta.regions.is_empty() {
+        let codes: Vec<String> = meta.regions.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "- **Phone numbers** written without a country code are read as numbers of: {}",
+            codes.join(", ")
+        );
+    }
     out.push('\n');
     let mut copied_to = body_start;
     for (tag, range) in fenced_blocks(source, body_start) {

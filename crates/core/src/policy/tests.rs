@@ -38,6 +38,31 @@ fn a_valid_policy_parses_with_its_clauses_rules_and_examples() {
 }
 
 #[test]
+fn regions_are_read_from_the_front_matter_and_each_bad_one_is_reported_at_its_place() {
+    let body = "# T\n";
+    let front = |regions: &str| {
+        format!(
+            "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+             regions = {regions}\n[ownership]\naccountable = [\"C\"]\n+++\n{body}"
+        )
+    };
+    let good = parse("p.md", &front("[\"GB\", \"FR\"]"));
+    assert!(good.diagnostics.is_empty(), "{:?}", good.diagnostics);
+    let codes: Vec<String> = good.policy.meta.regions.iter().map(ToString::to_string).collect();
+    assert_eq!(codes, ["GB", "FR"]);
+    assert!(explain(&good.policy).contains(
+        "- **Phone numbers** written without a country code are read as numbers of: GB, FR\n"
+    ));
+    assert!(parse("p.md", &doc(body)).policy.meta.regions.is_empty());
+    insta::assert_snapshot!(lint(&front("[\"UK\", \"fr\", \"Germany\", \"IE\", \"IE\"]"), &[]), @r"
+    p.md:6:12: unknown region `UK`: did you mean `GB`?
+    p.md:6:18: unknown region `fr`: did you mean `FR`?
+    p.md:6:24: unknown region `Germany`: expected an ISO 3166-1 alpha-2 code such as `GB`, `DE` or `FR`
+    p.md:6:41: region `IE` is listed twice in `regions`
+    ");
+}
+
+#[test]
 fn every_kind_of_error_is_reported_at_once_with_its_place() {
     let source = "+++\nid = \"Bad Id\"\ntitle = \"T\"\nversion = \"1 2\"\neffective = \"2026-02-30\"\ncolour = \"red\"\n+++\n\
 # T\n\n\
@@ -65,7 +90,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:2:6: policy id `Bad Id` must be lowercase letters, digits, `.`, `_` or `-`
     p.md:4:11: the version must be non-empty text without spaces
     p.md:5:13: `effective` must be a date written YYYY-MM-DD
-    p.md:6:1: unknown field `colour` (expected one of: id, title, version, effective, [ownership])
+    p.md:6:1: unknown field `colour` (expected one of: id, title, version, effective, regions, [ownership])
     p.md:12:1: rules must sit under a clause with an id: add `{#some-id}` to the heading "Orphan"
     p.md:22:12: category `Offensive` must be a snake_case word
     p.md:23:12: unknown severity `huge` (expected one of: low, medium, high, critical)

@@ -26,6 +26,8 @@ pub(super) struct PolicyJson {
     effective: String,
     /// SHA-256 (hex) over the document and every term file it loads: what verdicts name.
     hash: String,
+    /// Regions (ISO 3166-1 alpha-2) whose national phone numbers the phone detector reads.
+    regions: Vec<String>,
     /// Who writes, answers for, is consulted on and is told about the policy.
     ownership: OwnershipJson,
     /// Every rule, in document order.
@@ -109,6 +111,7 @@ pub(super) async fn show(
         version: meta.version.clone(),
         effective: meta.effective.clone(),
         hash: state.policy.engine.stamp().hash.clone(),
+        regions: meta.regions.iter().map(ToString::to_string).collect(),
         ownership: OwnershipJson {
             responsible: meta.ownership.responsible.clone(),
             accountable: meta.ownership.accountable.clone(),
