@@ -109,11 +109,12 @@ fn national(text: &str, ws: usize, region: &National) -> Option<(usize, usize)> 
     }
     let mut open = ws > 0 && b[ws - 1] == b'(';
     let start = if open { ws - 1 } else { ws };
-    if joined_before(b, start) || is_date(b, ws) {
+    if joined_before(b, start) || follows_digits(b, start) || is_date(b, ws) {
         return None;
     }
-    let mut ends = [(0usize, false); MAX_DIGITS];
-    let mut nends = 0;
+    // Each group's span, and whether the number may end after it.
+    let mut groups = [(0usize, 0usize, false); MAX_DIGITS];
+    let mut ngroups = 0;
     let mut digits = 0;
     let mut pos = ws;
     loop {
@@ -123,16 +124,17 @@ fn national(text: &str, ws: usize, region: &National) -> Option<(usize, usize)> 
             break;
         }
         digits += len;
-        ends[nends] = (ge, !open && nends > 0 && digits >= MIN_NATIONAL_DIGITS);
-        nends += 1;
+        groups[ngroups] = (pos, ge, !open && ngroups > 0 && digits >= MIN_NATIONAL_DIGITS);
+        ngroups += 1;
         match separator(b, ge, &mut open) {
             Some(next) => pos = next,
             None => break,
         }
     }
     let mut parses = 0;
-    for &(end, ok) in ends[..nends].iter().rev() {
-        if !ok || joined_after(b, end) {
+    for taken in (1..=ngroups).rev() {
+        let (_, end, ok) = groups[taken - 1];
+        if !ok || joined_after(b, end) || is_amount(b, &groups[..taken]) {
             continue;
         }
         if parses == MAX_PARSES {
@@ -144,6 +146,21 @@ fn national(text: &str, ws: usize, region: &National) -> Option<(usize, usize)> 
         }
     }
     None
+}
+
+/// True when a group of digits and one spacer come right before `start`: the candidate would
+/// be the tail of a longer run of numbers ("ISBN 978 3 16 148410 0").
+fn follows_digits(b: &[u8], start: usize) -> bool {
+    start >= 2 && matches!(b[start - 1], b' ' | b'-' | b'.') && b[start - 2].is_ascii_digit()
+}
+
+/// True when the groups read as an amount rather than a number: thousands written with dots
+/// ("600.123.456", as in much of Europe), or round ones written with spaces ("600 000 000").
+fn is_amount(b: &[u8], groups: &[(usize, usize, bool)]) -> bool {
+    let rest = groups.get(1..).unwrap_or_default();
+    let all_zeros = rest.iter().all(|&(from, to, _)| b[from..to].iter().all(|&d| d == b'0'));
+    let thousands = rest.iter().all(|&(from, to, _)| to - from == 3 && b[from - 1] == b'.');
+    all_zeros || thousands
 }
 
 /// True when the digits at `at` begin a date: "01.02.2023", "1-2-2023", "2023.01.02".
@@ -338,6 +355,8 @@ mod tests {
             (&["FR"], "appelez le 01 23 45 67 89 !", "01 23 45 67 89"),
             (&["FR"], "tél. 06.12.34.56.78", "06.12.34.56.78"),
             (&["DE"], "Tel. 030 12345678", "030 12345678"),
+            (&["ES"], "llama al 600 123 456", "600 123 456"),
+            (&["IT"], "chiama lo 06 1234 5678", "06 1234 5678"),
             (
                 &["GB", "FR"],
                 "London 020 7946 0958, Paris 01 23 45 67 89",
@@ -371,6 +390,8 @@ mod tests {
             (&["GB"], "020 7946 0958abc"),
             (&["GB"], "(020 7946 0958"),
             (&["DE"], "Version 0.12.3 und 0 12 3"),
+            (&["ES"], "600 000 000 euros y 600.123.456 votos"),
+            (&["IT"], "ISBN 978 3 16 148410 0"),
         ];
         for (regions, text) in cases {
             assert_eq!(national(regions, text), "", "{regions:?} {text}");
