@@ -25,6 +25,8 @@ enum Class {
     At,
     Bang,
     Pipe,
+    /// A sign that reads as a letter between letters: `¡` (i), `¢` and `©` (c), `€` (e).
+    Sign,
     Apos,
     Hash,
     /// A leading `#` or `@`: part of the word but also a word boundary.
@@ -1021,7 +1023,10 @@ fn resolve_token(u: &mut [Unit]) {
             }
             Class::Bang if after_letter && is_letter(u, k + 1) => u[k].become_letter('i'),
             Class::Pipe if after_letter && is_letter(u, k + 1) => u[k].become_letter('l'),
-            Class::Dollar | Class::At | Class::Hash | Class::Bang | Class::Pipe => {
+            Class::Sign if after_letter && is_letter(u, k + 1) => {
+                u[k].become_letter(sign_letter(u[k].ch));
+            }
+            Class::Dollar | Class::At | Class::Hash | Class::Bang | Class::Pipe | Class::Sign => {
                 u[k].class = Class::Sep
             }
             _ => {}
@@ -1061,6 +1066,15 @@ fn restore_number(word: &mut [Unit]) {
             unit.class = Class::Digit;
             unit.flags &= !LEET;
         }
+    }
+}
+
+/// The letter a [`Class::Sign`] stands for.
+fn sign_letter(c: char) -> char {
+    match c {
+        '¡' => 'i',
+        '€' => 'e',
+        _ => 'c',
     }
 }
 
@@ -1168,6 +1182,7 @@ fn classify(c: char) -> (char, Class) {
     }
     let class = match c {
         '\u{2019}' | '\u{2018}' | '\u{02BC}' => return ('\'', Class::Apos),
+        '¡' | '¢' | '©' | '€' => Class::Sign,
         _ if is_solo(c) => Class::Solo,
         _ if c.is_alphabetic() => Class::Letter,
         _ if c.is_numeric() => Class::Digit,

@@ -178,6 +178,17 @@ fn leetspeak_inside_words() {
         (SHIT, "sh1t!2024", r#"list 2 0..4 "sh1t" words 0..0"#),
         (&[(1, "2024")], "sh1t!2024", r#"list 1 5..9 "2024" words 1..1"#),
         (SHIT, "shit!!!", r#"list 2 0..4 "shit" words 0..0"#),
+        // Signs that look like letters, between letters only.
+        (SHIT, "sh¡t", r#"list 2 0..5 "sh¡t" words 0..0"#),
+        (
+            FUCK,
+            "fu¢k and fu©k",
+            r#"list 1 0..5 "fu¢k" words 0..0; list 1 10..15 "fu©k" words 2..2"#,
+        ),
+        (&[(1, "bitch")], "b¡t¢h", r#"list 1 0..7 "b¡t¢h" words 0..0"#),
+        (&[(1, "prick")], "pr¡¢k", ""),
+        (&[(1, "hello")], "h€llo", r#"list 1 0..7 "h€llo" words 0..0"#),
+        (&[(1, "iola"), (2, "5c"), (3, "c"), (4, "e5")], "¡ola! 5¢ © 2026 €5", ""),
     ]);
 }
 
