@@ -19,7 +19,9 @@ pub use admin::{
     retention_from_payload, retention_payload,
 };
 pub use audit::{AuditRecord, MAX_AUDIT_NAME};
-pub use canonical::{CanonicalError, canonical_json, parse_canonical, parse_strict};
+pub use canonical::{
+    CanonicalError, canonical_json, parse_canonical, parse_strict, parse_unique_keys,
+};
 pub use chain::{
     ChainError, ChainVerifier, Entry, EntryKind, GENESIS, Hash, check_entry, entry_hash, hex,
     parse_hex, payload_hash,

@@ -416,6 +416,11 @@ async fn ingest_is_idempotent_and_all_or_nothing(app: &TestApp) {
         Some("extra"),
     );
     api.post("/api/v1/items", &json!([1, 2])).await.expect_error(400, "bad_request", None);
+    // Which of two texts is the record is not for the archive to guess.
+    let twice = br#"{"items": [{"platform": "x", "external_id": "t1", "text": "a", "text": "b"}]}"#;
+    let answer = api.raw(Method::POST, "/api/v1/items", "application/json", twice.to_vec()).await;
+    let answer = answer.expect_error(400, "bad_request", Some("items[0]"));
+    assert!(answer.text.contains("the key `text` appears twice"), "{}", answer.text);
     let too_many: Vec<Value> =
         (0..5_001).map(|i| json!({"platform": "x", "external_id": i})).collect();
     api.post("/api/v1/items", &json!({"items": too_many})).await.expect_error(

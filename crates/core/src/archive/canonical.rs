@@ -37,10 +37,16 @@ pub fn canonical_json(value: &Value) -> String {
 /// keys while other readers keep the first, so a document with repeats could show one reader
 /// something other than what another verified: verifiers read bundles with this.
 pub fn parse_strict(text: &str) -> Result<Value, CanonicalError> {
+    parse_unique_keys(text).map_err(|err| CanonicalError::Syntax(err.to_string()))
+}
+
+/// [`parse_strict`] with serde_json's own error, which carries the line and column. Imports
+/// read items with it: of two values given for one field, which is the record is not for the
+/// archive to guess.
+pub fn parse_unique_keys(text: &str) -> Result<Value, serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let Strict(value) = Strict::deserialize(&mut deserializer)
-        .map_err(|err| CanonicalError::Syntax(err.to_string()))?;
-    deserializer.end().map_err(|err| CanonicalError::Syntax(err.to_string()))?;
+    let Strict(value) = Strict::deserialize(&mut deserializer)?;
+    deserializer.end()?;
     Ok(value)
 }
 

@@ -3,18 +3,17 @@
 //! Lines are read one at a time, each at most [`MAX_LINE_BYTES`]; a longer line, a line that
 //! is not UTF-8 or not JSON, or an object that is not a valid item is a record error and
 //! reading goes on at the next line. Blank lines are skipped; a final `\r` is dropped, and so
-//! is a byte order mark at the start of the file. The item keeps the line as its raw payload
+//! is a byte order mark at the start of the file. An object that names a field twice is a
+//! record error too. The item keeps the line as its raw payload
 //! when the object carries fields beyond the item format's own (and no `raw` of its own); a line
 //! in the item format alone is the item itself.
 
 use std::io::{self, BufReader, Read};
 
-use jiff::Timestamp;
-use lifeguard_core::archive::Item;
-use serde_json::Value;
-
 use super::{ImportError, OnRecord, Position, json_message};
 use crate::lines::{self, MAX_LINE_BYTES};
+use jiff::Timestamp;
+use lifeguard_core::archive::{Item, parse_unique_keys};
 
 pub(super) fn read(
     file: &str,
@@ -67,7 +66,7 @@ fn item(bytes: &[u8], captured_at: Timestamp) -> Result<Item, (u64, String)> {
         let at = err.valid_up_to();
         (characters(&bytes[..at]) + 1, format!("invalid UTF-8 at byte {} of the line", at + 1))
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|err| {
+    let value = parse_unique_keys(text).map_err(|err| {
         // serde_json counts the column in bytes, from 1, at the offending byte.
         let column = characters(&bytes[..err.column().min(bytes.len())]).max(1);
         (column, format!("invalid JSON at column {column}: {}", json_message(&err)))
@@ -110,6 +109,7 @@ mod tests {
     use std::ops::ControlFlow;
 
     use lifeguard_core::archive::{Change, MAX_RAW};
+    use serde_json::Value;
 
     use super::super::testing::{self, Records, captured, collect};
     use super::*;
@@ -178,6 +178,25 @@ mod tests {
         assert_eq!(items[0].captured_at, captured(), "no capture time in the line: the import's");
         assert!(items.iter().any(|item| item.captured_at != captured()));
         assert!(items.iter().any(|item| item.text.contains("🚲")));
+    }
+
+    #[test]
+    fn an_object_that_names_a_field_twice_is_a_record_error() {
+        let input = concat!(
+            "{\"platform\":\"x\",\"external_id\":\"1\",\"text\":\"hello\",\"text\":\"bye\"}\n",
+            "{\"platform\":\"x\",\"external_id\":\"2\",\"media\":[{\"name\":\"a\",\"name\":\"b\"}]}\n",
+            "{\"platform\":\"x\",\"external_id\":\"3\",\"text\":\"after\"}\n",
+        );
+        let (records, end) = import(input.as_bytes());
+        end.unwrap();
+        assert_eq!(
+            render(&records),
+            concat!(
+                "items.jsonl:1:55: record 1: invalid JSON at column 55: the key `text` appears twice\n",
+                "items.jsonl:2:61: record 2: invalid JSON at column 61: the key `name` appears twice\n",
+                "3:1 #2 x/3 post original \"after\"\n",
+            )
+        );
     }
 
     #[test]

@@ -275,8 +275,8 @@ fn prepare_chunk(
 /// One item from its JSON text, or the field at fault and what is wrong with it.
 fn item(raw: &RawValue, captured_at: Timestamp) -> Result<Item, (String, String)> {
     let text = raw.get();
-    let value: Value =
-        serde_json::from_str(text).map_err(|err| ("(line)".to_owned(), err.to_string()))?;
+    let value = lifeguard_core::archive::parse_unique_keys(text)
+        .map_err(|err| ("(line)".to_owned(), err.to_string()))?;
     Item::from_json_text(text, &value, captured_at).map_err(|err| (err.field, err.message))
 }
 
