@@ -270,49 +270,37 @@ impl<'a> DocParser<'a> {
         };
     }
 
-    /// Reports keys of the front matter that mean nothing, each at its place.
+    /// Reports keys of the front matter that mean nothing, each at its place, however the
+    /// TOML writes them (`[ownership]`, dotted keys, inline tables). A syntax error is left to
+    /// the reading of the fields, which reports it.
     fn unknown_meta_keys(&mut self, range: Range<usize>) {
-        const TOP: &[&str] = &["id", "title", "version", "effective", "regions"];
-        const OWNERSHIP: &[&str] = &["responsible", "accountable", "consulted", "informed"];
-        let mut table = "";
-        let mut offset = range.start;
-        for line in self.source[range].split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            let indent = line.len() - trimmed.len();
-            if let Some(name) = trimmed.strip_prefix('[') {
-                table = name.split(']').next().unwrap_or("").trim();
-                if table != "ownership" {
-                    self.error(
-                        offset + indent,
-                        format!(
-                            "unknown table `[{table}]` in the front matter (expected `[ownership]`)"
-                        ),
-                    );
+        let Ok(document) = DeTable::parse(&self.source[range.clone()]) else { return };
+        let base = range.start;
+        for (key, value) in document.get_ref() {
+            let Some(field) = META_FIELDS.iter().find(|field| field.name == key.get_ref()) else {
+                self.error(base + key.span().start, unknown_field(key.get_ref(), META_FIELDS));
+                continue;
+            };
+            let Some(table) = value.get_ref().as_table().filter(|_| !field.nested.is_empty())
+            else {
+                continue;
+            };
+            for (inner, _) in table {
+                let name = inner.get_ref();
+                if field.nested.iter().any(|nested| nested.name == name) {
+                    continue;
                 }
-            } else if let Some((key, _)) = trimmed.split_once('=') {
-                let key = key.trim().trim_matches('"');
-                let known = match table {
-                    "" => TOP,
-                    "ownership" => OWNERSHIP,
-                    _ => &[][..],
+                // TOML puts every key after a `[table]` header into that table.
+                let message = if META_FIELDS.iter().any(|top| top.name == name) {
+                    format!(
+                        "`{name}` is read as part of `[{}]` here: move it above that line",
+                        field.name
+                    )
+                } else {
+                    unknown_field(name, field.nested)
                 };
-                if !key.is_empty()
-                    && !key.starts_with('#')
-                    && !known.contains(&key)
-                    && (table.is_empty() || table == "ownership")
-                {
-                    let expected = if table.is_empty() {
-                        "id, title, version, effective, regions, [ownership]"
-                    } else {
-                        "responsible, accountable, consulted, informed"
-                    };
-                    self.error(
-                        offset + indent,
-                        format!("unknown field `{key}` (expected one of: {expected})"),
-                    );
-                }
+                self.error(base + inner.span().start, message);
             }
-            offset += line.len();
         }
     }
 
@@ -899,6 +887,24 @@ struct Field {
 const fn field(name: &'static str) -> Field {
     Field { name, nested: &[] }
 }
+
+/// The keys of the front matter, as `DocParser::meta` reads them.
+const META_FIELDS: &[Field] = &[
+    field("id"),
+    field("title"),
+    field("version"),
+    field("effective"),
+    field("regions"),
+    Field {
+        name: "ownership",
+        nested: &[
+            field("responsible"),
+            field("accountable"),
+            field("consulted"),
+            field("informed"),
+        ],
+    },
+];
 
 /// The keys of a `[[rule]]` table, as `RawRule` and the raw structs below read them.
 const RULE_FIELDS: &[Field] = &[

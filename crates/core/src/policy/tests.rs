@@ -63,6 +63,31 @@ fn regions_are_read_from_the_front_matter_and_each_bad_one_is_reported_at_its_pl
 }
 
 #[test]
+fn front_matter_keys_are_checked_however_the_toml_writes_them() {
+    let valid = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+        ownership.accountable = [\"Compliance\"]\nownership.informed = [\n  \"Team = everyone\",\n]\n+++\n# T\n";
+    assert_eq!(lint(valid, &[]), "ok: 1 clauses, 0 rules, 0 examples");
+    let inline = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+        ownership = { accountable = [\"C\"], consulted = [] }\n+++\n# T\n";
+    assert_eq!(lint(inline, &[]), "ok: 1 clauses, 0 rules, 0 examples");
+    let wrong = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+        titel = \"T\"\n[owners]\nx = 1\n[ownership]\n\
+        accountable = [\"C\"]\nregions = [\"GB\"]\nreviewers = []\n+++\n# T\n";
+    insta::assert_snapshot!(lint(wrong, &[]), @r"
+    p.md:6:1: unknown field `titel`: did you mean `title`? (expected one of: id, title, version, effective, regions, ownership)
+    p.md:7:2: unknown field `owners` (expected one of: id, title, version, effective, regions, ownership)
+    p.md:11:1: `regions` is read as part of `[ownership]` here: move it above that line
+    p.md:12:1: unknown field `reviewers` (expected one of: responsible, accountable, consulted, informed)
+    ");
+    let dotted = "+++\nid = \"t\"\ntitle = \"T\"\nversion = \"1\"\neffective = \"2026-01-01\"\n\
+        ownership.acountable = [\"C\"]\n+++\n# T\n";
+    insta::assert_snapshot!(lint(dotted, &[]), @r"
+    p.md:2:1: warning: no one is accountable for this policy: name someone in `accountable` under `[ownership]`
+    p.md:6:11: unknown field `acountable`: did you mean `accountable`? (expected one of: responsible, accountable, consulted, informed)
+    ");
+}
+
+#[test]
 fn every_kind_of_error_is_reported_at_once_with_its_place() {
     let source = "+++\nid = \"Bad Id\"\ntitle = \"T\"\nversion = \"1 2\"\neffective = \"2026-02-30\"\ncolour = \"red\"\n+++\n\
 # T\n\n\
@@ -90,7 +115,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:2:6: policy id `Bad Id` must be lowercase letters, digits, `.`, `_` or `-`
     p.md:4:11: the version must be non-empty text without spaces
     p.md:5:13: `effective` must be a date written YYYY-MM-DD
-    p.md:6:1: unknown field `colour` (expected one of: id, title, version, effective, regions, [ownership])
+    p.md:6:1: unknown field `colour` (expected one of: id, title, version, effective, regions, ownership)
     p.md:12:1: rules must sit under a clause with an id: add `{#some-id}` to the heading "Orphan"
     p.md:22:12: category `Offensive` must be a snake_case word
     p.md:23:12: unknown severity `huge` (expected one of: low, medium, high, critical)
