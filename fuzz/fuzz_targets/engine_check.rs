@@ -1,4 +1,5 @@
-//! Fuzzes the check engine with the built-in default policy: arbitrary bytes become a post
+//! Fuzzes the check engine with the built-in default policy, set to read the national phone
+//! numbers of a few regions with and without a trunk prefix: arbitrary bytes become a post
 //! (the first byte picks its kind, author type and platform; the rest, if UTF-8, is its text)
 //! and every verdict is checked against the invariants that `Verdict` and `Finding` document:
 //!
@@ -25,7 +26,13 @@ fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let files = MemoryFiles::new(default_policy::TERM_FILES.iter().copied());
-        let loaded = policy::load("policy.md", default_policy::POLICY, &files);
+        let source = default_policy::POLICY.replacen(
+            "\n[ownership]",
+            "\nregions = [\"GB\", \"FR\", \"DE\", \"ES\", \"IT\"]\n\n[ownership]",
+            1,
+        );
+        assert_ne!(source, default_policy::POLICY, "the front matter has an [ownership] table");
+        let loaded = policy::load("policy.md", &source, &files);
         match loaded.engine {
             Some(engine) => engine,
             None => panic!("the default policy does not compile: {:#?}", loaded.diagnostics),

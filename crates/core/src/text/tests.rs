@@ -112,6 +112,12 @@ fn lookalike_letters_from_other_scripts() {
         (FUCK, "\u{192}uck", "list 1 0..5 \"\u{192}uck\" words 0..0"),
         (FUCK, "\u{191}UCK", "list 1 0..5 \"\u{191}UCK\" words 0..0"),
         (SHIT, "\u{282}\u{266}i\u{1ad}", "list 2 0..7 \"\u{282}\u{266}i\u{1ad}\" words 0..0"),
+        // Armenian ս, հ, օ, ց and capital Ս.
+        (FUCK, "f\u{57d}ck", "list 1 0..5 \"f\u{57d}ck\" words 0..0"),
+        (SHIT, "s\u{570}it", "list 2 0..5 \"s\u{570}it\" words 0..0"),
+        (&[(1, "poop")], "p\u{585}\u{585}p", "list 1 0..6 \"p\u{585}\u{585}p\" words 0..0"),
+        (&[(1, "go")], "\u{581}o", "list 1 0..3 \"\u{581}o\" words 0..0"),
+        (FUCK, "F\u{54d}CK", "list 1 0..5 \"F\u{54d}CK\" words 0..0"),
     ]);
 }
 
