@@ -26,6 +26,8 @@ struct PolicyPage<'a> {
     hash: &'a str,
     rules: usize,
     ownership: Vec<Role>,
+    /// The regions whose national phone numbers are read, comma-separated; empty for none.
+    regions: String,
     /// Made by [`page_html`] with `crate::markdown::to_html`, which escapes any raw HTML in
     /// the policy.
     explained_html: &'a str,
@@ -90,15 +92,15 @@ fn top_blocks(markdown: &str, limit: usize) -> Vec<(Block, usize)> {
 }
 
 /// The explained policy without the head the page shows above it in its title and facts.
-/// `explain` starts with a line of id, version and date in emphasis, then the owners as a list
-/// (when there are any); the policy's own text follows, usually opening with its title. Those
+/// `explain` starts with a line of id, version and date in emphasis, then the owners and the
+/// phone regions as a list (when there are any); the policy's own text follows, usually opening with its title. Those
 /// blocks are left out when they are there, and only then: anything else is kept.
-fn without_head<'a>(explained: &'a str, title: &str, owners_listed: bool) -> &'a str {
+fn without_head<'a>(explained: &'a str, title: &str, head_listed: bool) -> &'a str {
     let mut blocks = top_blocks(explained, 3).into_iter();
     let Some((Block::Stamp, mut cut)) = blocks.next() else {
         return explained;
     };
-    if owners_listed {
+    if head_listed {
         match blocks.next() {
             Some((Block::List, end)) => cut = end,
             _ => return explained,
@@ -141,7 +143,9 @@ pub(crate) fn page_html(policy: &lifeguard_core::Policy, explained_markdown: &st
         [&owners.responsible, &owners.accountable, &owners.consulted, &owners.informed]
             .iter()
             .any(|names| !names.is_empty());
-    let body = without_head(explained_markdown, &meta.title, owners_listed);
+    // `explain` lists the regions with the owners.
+    let head_listed = owners_listed || !meta.regions.is_empty();
+    let body = without_head(explained_markdown, &meta.title, head_listed);
     demote_headings(&markdown::to_html(body))
 }
 
@@ -170,6 +174,7 @@ pub(crate) async fn show(ctx: Ctx) -> Response {
             hash: &served.engine.stamp().hash,
             rules: served.engine.rule_count(),
             ownership,
+            regions: meta.regions.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
             explained_html: &served.page_html,
         };
         render(StatusCode::OK, &page)
@@ -179,7 +184,7 @@ pub(crate) async fn show(ctx: Ctx) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{demote_headings, without_head};
+    use super::{demote_headings, page_html, without_head};
 
     #[test]
     fn the_head_the_facts_show_is_left_out() {
@@ -197,6 +202,23 @@ mod tests {
         let plain = "# The policy\n\nText.\n";
         assert_eq!(without_head(plain, "The policy", false), plain);
         assert_eq!(without_head("", "The policy", true), "");
+    }
+
+    #[test]
+    fn the_regions_line_goes_with_the_head_with_or_without_owners() {
+        for ownership in ["", "[ownership]\naccountable = [\"Ann\"]\n"] {
+            let source = format!(
+                "+++\nid = \"p\"\ntitle = \"The policy\"\nversion = \"1\"\n\
+                 effective = \"2026-01-01\"\nregions = [\"GB\"]\n{ownership}+++\n\
+                 # The policy\n\n- a list of the policy itself\n"
+            );
+            let policy = lifeguard_core::policy::parse("p.md", &source).policy;
+            let explained = lifeguard_core::policy::explain(&policy);
+            assert!(explained.contains("GB"), "{explained}");
+            let html = page_html(&policy, &explained);
+            assert!(!html.contains("GB") && !html.contains("Ann"), "{ownership:?}: {html}");
+            assert!(html.contains("a list of the policy itself"), "{html}");
+        }
     }
 
     #[test]
