@@ -360,6 +360,10 @@ fn id_of(bytes: &[u8]) -> Option<&RawValue> {
 fn json_error(err: &serde_json::Error) -> String {
     let message = err.to_string();
     let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+    if err.classify() == serde_json::error::Category::Data {
+        // Well-formed JSON that is not a post: a field missing or of the wrong type.
+        return format!("{message} (at column {})", err.column());
+    }
     format!("invalid JSON at column {}: {message}", err.column())
 }
 

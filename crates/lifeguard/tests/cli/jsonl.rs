@@ -64,7 +64,7 @@ fn verdicts_come_out_in_order_with_ids_echoed_and_errors_in_place() {
     line 3 error invalid JSON at column 2: expected ident
     "c" require_approval [STATIC-1]
     line 6 error field `kind`: unknown kind `tweet` (expected one of: post, reply, comment, message, repost, story, profile, bio, banner, pinned)
-    line 7 error invalid JSON at column 10: missing field `text`
+    line 7 error missing field `text` (at column 10)
     {"nested":[1 allow []
     "f" block [DATA-1]
     line 10 error invalid JSON at column 1: expected an object, not an array
