@@ -117,14 +117,17 @@ pub(crate) struct ImportArgs {
     /// The file's format.
     #[arg(value_enum)]
     pub(crate) format: ImportFormat,
-    /// The file: an ActivityPub outbox.json, an X archive's data/tweets.js, or our JSON Lines.
+    /// The file: an ActivityPub outbox.json, our JSON Lines, or an X archive's data/tweets.js
+    /// (or the archive's folder: every part of its tweets and deleted tweets, and the account
+    /// its account.js names).
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
     /// The policy to check with (default: the built-in policy).
     #[arg(long, value_name = "PATH")]
     pub(crate) policy: Option<PathBuf>,
     /// The account the file was exported from: fills in the account (and the author) of items
-    /// the file leaves without one, as an X archive's tweets.js does.
+    /// the file leaves without one, as an X archive's tweets.js does (for an archive's folder,
+    /// instead of the one its account.js names).
     #[arg(long, value_name = "NAME")]
     pub(crate) account: Option<String>,
     /// Items per transaction.

@@ -132,6 +132,24 @@ pub(crate) fn read(
     }
 }
 
+/// Reads the data files of one X archive, in the order given (`tweets.js`, `tweets-part1.js`,
+/// …, then the deleted tweets), as [`read`] reads one, except that the versions of an edited
+/// tweet are put in order across the files and a file that breaks off is handed to
+/// `on_file_error` while the next one is read.
+pub(crate) fn read_x_parts<R: Read>(
+    parts: impl IntoIterator<Item = (String, R)>,
+    captured_at: Timestamp,
+    mut on_record: impl FnMut(Result<(Position, Item), ImportError>) -> ControlFlow<()>,
+    mut on_file_error: impl FnMut(ImportError),
+) {
+    x::read_parts(parts, captured_at, &mut on_record, &mut on_file_error);
+}
+
+/// The account an X archive is of, from its `data/account.js`.
+pub(crate) fn x_account(file_name: &str, reader: impl Read) -> Result<Option<String>, ImportError> {
+    x::account_username(file_name, reader)
+}
+
 /// The callback as the format readers take it. A reader may map its records to something
 /// more than an item (`T`) for its own use before handing items on.
 type OnRecord<'a, T = Item> = dyn FnMut(Result<(Position, T), ImportError>) -> ControlFlow<()> + 'a;

@@ -3,7 +3,7 @@
 //! one transaction, so a killed import leaves whole batches or nothing of them, and running it
 //! again picks up where it stopped (what is archived is skipped).
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::{self, Read, Write as _};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -52,31 +52,26 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         bail!("--batch must be between 1 and {MAX_BATCH}");
     }
     let engine = load_engine(args.policy.as_deref())?;
-    let file =
-        File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let input = Input::open(args)?;
+    let size = input.size;
     let runtime = archive::runtime()?;
     let store = runtime.block_on(open(&args.store))?;
     let key = runtime.block_on(key(&args.store, store.as_ref()))?;
 
     let read = Arc::new(AtomicU64::new(0));
-    let reader = CountingReader {
-        inner: io::BufReader::with_capacity(1 << 20, file),
-        read: Arc::clone(&read),
-    };
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<Prepared>>(4);
     let format = match args.format {
         ImportFormat::Jsonl => import::Format::Jsonl,
         ImportFormat::Mastodon => import::Format::Mastodon,
         ImportFormat::X => import::Format::X,
     };
-    let name = args.file.display().to_string();
     let batch_size = args.batch;
     let captured_at = Timestamp::now();
-    let account = args.account.clone();
+    let account = args.account.clone().or_else(|| input.account.clone());
+    let counter = Arc::clone(&read);
     let reading = thread::spawn(move || {
-        let source = Source { format, name: &name, captured_at, account: account.as_deref() };
-        read_and_check(&source, reader, &engine, batch_size, &sender)
+        let source = Source { format, captured_at, account: account.as_deref() };
+        read_and_check(&source, input, &counter, &engine, batch_size, &sender)
     });
 
     let bar = if args.no_progress { None } else { output::progress_bar("importing", size) };
@@ -143,14 +138,139 @@ fn load_engine(policy: Option<&Path>) -> anyhow::Result<Engine> {
 /// What is being read, and what fills in for what it leaves out.
 struct Source<'a> {
     format: import::Format,
-    name: &'a str,
     captured_at: Timestamp,
     account: Option<&'a str>,
 }
 
+/// The files an import reads: the one named, or the data files of an X archive's folder.
+struct Input {
+    /// Each file, named as in messages, open; in the order they are read.
+    files: Vec<(String, File)>,
+    /// Read as the parts of one X archive.
+    x_archive: bool,
+    /// Bytes in all, for the progress bar.
+    size: u64,
+    /// The account an X archive's `account.js` names.
+    account: Option<String>,
+}
+
+impl Input {
+    fn open(args: &ImportArgs) -> anyhow::Result<Input> {
+        if args.format == ImportFormat::X && args.file.is_dir() {
+            return Input::x_archive(&args.file, args.account.is_none());
+        }
+        let file = open_file(&args.file)?;
+        if args.format == ImportFormat::X {
+            note_other_parts(&args.file);
+        }
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let name = args.file.display().to_string();
+        Ok(Input { files: vec![(name, file)], x_archive: false, size, account: None })
+    }
+
+    /// An X archive's folder (or its `data` folder): its tweets, in parts when there are many
+    /// (`tweets.js`, `tweets-part1.js`, …), then its deleted tweets, read as one; and the
+    /// account from `account.js` when `want_account`.
+    fn x_archive(dir: &Path, want_account: bool) -> anyhow::Result<Input> {
+        let nested = dir.join("data");
+        let data = if nested.is_dir() { nested } else { dir.to_path_buf() };
+        let mut tweets = Vec::new();
+        let mut deleted = Vec::new();
+        let listing =
+            fs::read_dir(&data).with_context(|| format!("cannot read {}", data.display()))?;
+        for entry in listing {
+            let entry = entry.with_context(|| format!("cannot read {}", data.display()))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(part) = part_number(name, "tweets") {
+                tweets.push((part, entry.path()));
+            } else if let Some(part) = part_number(name, "deleted-tweets") {
+                deleted.push((part, entry.path()));
+            }
+        }
+        if tweets.is_empty() && deleted.is_empty() {
+            bail!(
+                "{} holds no tweets.js: give an X archive's folder, its data folder or a data \
+                 file such as data/tweets.js",
+                data.display()
+            );
+        }
+        tweets.sort();
+        deleted.sort();
+        let mut files = Vec::new();
+        let mut size = 0;
+        for (_, path) in tweets.into_iter().chain(deleted) {
+            let file = open_file(&path)?;
+            size += file.metadata().map(|m| m.len()).unwrap_or(0);
+            files.push((path.display().to_string(), file));
+        }
+        let account_file = data.join("account.js");
+        let account = if want_account && account_file.is_file() {
+            let name = account_file.display().to_string();
+            let reader = io::BufReader::new(open_file(&account_file)?);
+            match import::x_account(&name, reader) {
+                Ok(account) => account,
+                Err(err) => {
+                    eprintln!("{err}; the items' account is left empty (name it with --account)");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Input { files, x_archive: true, size, account })
+    }
+}
+
+fn open_file(path: &Path) -> anyhow::Result<File> {
+    File::open(path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// The part number of an X archive data file of the `stem` data set: 0 for `tweets.js`, N for
+/// `tweets-partN.js`.
+fn part_number(name: &str, stem: &str) -> Option<u32> {
+    let rest = name.strip_prefix(stem)?.strip_suffix(".js")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let digits = rest.strip_prefix("-part")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Says so when the X data file being imported is one part of several: an archive with many
+/// tweets splits them over `tweets.js`, `tweets-part1.js`, …, and the others would be missed.
+fn note_other_parts(file: &Path) {
+    let Some(name) = file.file_name().and_then(|name| name.to_str()) else { return };
+    let Some(stem) =
+        ["deleted-tweets", "tweets"].into_iter().find(|stem| part_number(name, stem).is_some())
+    else {
+        return;
+    };
+    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let Ok(listing) = fs::read_dir(folder) else { return };
+    let mut others: Vec<String> = listing
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|other| other != name && part_number(other, stem).is_some())
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    others.sort();
+    eprintln!(
+        "note: {} also holds {}: the archive's {stem} are split over several files; give the \
+         archive's folder to import them all",
+        folder.display(),
+        others.join(", ")
+    );
+}
+
 fn read_and_check(
     source: &Source<'_>,
-    reader: impl Read,
+    input: Input,
+    read: &Arc<AtomicU64>,
     engine: &Engine,
     batch_size: usize,
     sender: &tokio::sync::mpsc::Sender<Vec<Prepared>>,
@@ -158,39 +278,61 @@ fn read_and_check(
     let mut outcome = ReadOutcome::default();
     let mut batch = Vec::with_capacity(batch_size);
     let mut stderr = io::stderr();
-    let result = import::read(source.format, source.name, reader, source.captured_at, |record| {
-        outcome.records += 1;
-        match record {
-            Ok((_, mut item)) => {
-                if let Some(account) = source.account {
-                    if item.account.is_empty() {
-                        item.account = account.to_owned();
+    let mut file_errors = Vec::new();
+    let readers = input.files.into_iter().map(|(name, file)| {
+        let reader = io::BufReader::with_capacity(1 << 20, file);
+        (name, CountingReader { inner: reader, read: Arc::clone(read) })
+    });
+    let mut on_record =
+        |record: Result<(import::Position, lifeguard_core::archive::Item), import::ImportError>| {
+            outcome.records += 1;
+            match record {
+                Ok((_, mut item)) => {
+                    if let Some(account) = source.account {
+                        if item.account.is_empty() {
+                            item.account = account.to_owned();
+                        }
+                        if item.author.is_empty() {
+                            item.author = account.to_owned();
+                        }
                     }
-                    if item.author.is_empty() {
-                        item.author = account.to_owned();
+                    batch.push(Prepared::new(Checked::new(engine, item)));
+                    if batch.len() >= batch_size {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                        if sender.blocking_send(full).is_err() {
+                            return ControlFlow::Break(());
+                        }
                     }
                 }
-                batch.push(Prepared::new(Checked::new(engine, item)));
-                if batch.len() >= batch_size {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    if sender.blocking_send(full).is_err() {
-                        return ControlFlow::Break(());
-                    }
+                Err(err) => {
+                    outcome.bad_records += 1;
+                    let _ = writeln!(stderr, "{err}");
                 }
             }
-            Err(err) => {
-                outcome.bad_records += 1;
-                let _ = writeln!(stderr, "{err}");
+            ControlFlow::Continue(())
+        };
+    if input.x_archive {
+        import::read_x_parts(readers, source.captured_at, &mut on_record, |err| {
+            file_errors.push(err);
+        });
+    } else {
+        for (name, reader) in readers {
+            if let Err(err) =
+                import::read(source.format, &name, reader, source.captured_at, &mut on_record)
+            {
+                file_errors.push(err);
             }
         }
-        ControlFlow::Continue(())
-    });
+    }
     if !batch.is_empty() {
         let _ = sender.blocking_send(batch);
     }
-    if let Err(err) = result {
+    for err in &file_errors {
         let _ = writeln!(stderr, "{err}");
-        outcome.stopped = Some(err.to_string());
+    }
+    if !file_errors.is_empty() {
+        let messages: Vec<String> = file_errors.iter().map(ToString::to_string).collect();
+        outcome.stopped = Some(messages.join("; "));
     }
     outcome
 }
@@ -238,10 +380,29 @@ fn print_summary(
             if outcome.stopped.is_some() {
                 writeln!(
                     out,
-                    "the file could not be read to its end; everything before the error is archived"
+                    "a file could not be read to its end (the error is above); everything before the error is archived"
                 )?;
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_number;
+
+    #[test]
+    fn x_data_files_are_known_by_name_and_part() {
+        assert_eq!(part_number("tweets.js", "tweets"), Some(0));
+        assert_eq!(part_number("tweets-part1.js", "tweets"), Some(1));
+        assert_eq!(part_number("tweets-part12.js", "tweets"), Some(12));
+        assert_eq!(part_number("deleted-tweets-part2.js", "deleted-tweets"), Some(2));
+        for other in ["tweets-part.js", "tweets-partx.js", "tweets.json", "tweetsx.js", "tweet.js"]
+        {
+            assert_eq!(part_number(other, "tweets"), None, "{other}");
+        }
+        assert_eq!(part_number("deleted-tweets.js", "tweets"), None);
+        assert_eq!(part_number("tweets-media.js", "tweets"), None);
+    }
 }

@@ -57,13 +57,77 @@ pub(super) fn read(
     on_record: &mut OnRecord<'_>,
 ) -> Result<(), ImportError> {
     let mut chains = EditChains::default();
-    let mut in_order =
-        |record: Result<(Position, Tweet), ImportError>| chains.push(record, on_record);
-    let read = read_tweets(file, reader, captured_at, &mut in_order);
+    let read = read_into(&mut chains, file, reader, captured_at, on_record);
     // What is still held is the chains whose other versions the file does not have, or had
     // after the point where it broke off.
     chains.finish(on_record);
     read
+}
+
+/// Reads the files of one archive (its tweets, split into parts when there are many, then its
+/// deleted tweets) as one stream, so that the versions of an edited tweet are put in order
+/// even when they sit in different parts. A file that cannot be read to its end is reported
+/// to `on_file_error` and the next one is read.
+pub(super) fn read_parts<R: Read>(
+    parts: impl IntoIterator<Item = (String, R)>,
+    captured_at: Timestamp,
+    on_record: &mut OnRecord<'_>,
+    on_file_error: &mut dyn FnMut(ImportError),
+) {
+    let mut chains = EditChains::default();
+    for (file, reader) in parts {
+        if chains.stopped {
+            break;
+        }
+        if let Err(err) = read_into(&mut chains, &file, reader, captured_at, on_record) {
+            on_file_error(err);
+        }
+    }
+    chains.finish(on_record);
+}
+
+/// Reads one file's tweets into `chains`, which hands on what can go on.
+fn read_into(
+    chains: &mut EditChains,
+    file: &str,
+    reader: impl Read,
+    captured_at: Timestamp,
+    on_record: &mut OnRecord<'_>,
+) -> Result<(), ImportError> {
+    let mut in_order =
+        |record: Result<(Position, Tweet), ImportError>| chains.push(record, on_record);
+    read_tweets(file, reader, captured_at, &mut in_order)
+}
+
+/// The handle of the account an archive is of, from its `data/account.js`
+/// (`window.YTD.account.part0 = [{"account": {"username": …}}]`), if the file names one.
+pub(super) fn account_username(
+    file: &str,
+    reader: impl Read,
+) -> Result<Option<String>, ImportError> {
+    let mut username = None;
+    let mut map = |value: &Value, _raw: &str| {
+        Ok(value.pointer("/account/username").and_then(Value::as_str).map(str::to_owned))
+    };
+    let map: &mut MapRecord<'_, Option<String>> = &mut map;
+    let mut on_account = |record: Result<(Position, Option<String>), ImportError>| match record {
+        Ok((_, Some(name))) if !name.is_empty() => {
+            username = Some(name);
+            ControlFlow::Break(())
+        }
+        _ => ControlFlow::Continue(()),
+    };
+    let mut stream = Stream::new(file, map, &mut on_account);
+    let mut reader = stream.counting(reader);
+    match skip_prefix(&mut reader) {
+        Ok(Ok(())) => {}
+        Ok(Err(message)) => return Err(stream.syntax(message)),
+        Err(error) => return Err(ImportError::Io { file: file.to_owned(), error }),
+    }
+    stream.run(reader, |deserializer, stream| {
+        Elements { stream, expecting: "an array holding the account" }.deserialize(deserializer)
+    })?;
+    Ok(username)
 }
 
 /// Reads the file's tweets in file order.
@@ -588,6 +652,19 @@ mod tests {
 
     /// A newest-first file: a tweet edited twice, with an unrelated tweet between its versions
     /// and one after them.
+    #[test]
+    fn the_account_handle_is_read_from_account_js() {
+        let account = r#"window.YTD.account.part0 = [ { "account" : { "username" : "harbour", "accountId" : "1" } } ]"#;
+        assert_eq!(
+            account_username("account.js", account.as_bytes()).unwrap().as_deref(),
+            Some("harbour")
+        );
+        let nameless = r#"window.YTD.account.part0 = [ { "account" : { "accountId" : "1" } } ]"#;
+        assert_eq!(account_username("account.js", nameless.as_bytes()).unwrap(), None);
+        let broken = account_username("account.js", b"[ {} ]".as_slice()).unwrap_err();
+        assert!(broken.to_string().starts_with("account.js:1:"), "{broken}");
+    }
+
     const EDITED_NEWEST_FIRST: &str = r#"window.YTD.tweets.part0 = [
   {"tweet": {"id_str": "30", "full_text": "Third.", "edit_info": {"edit": {"initialTweetId": "10", "editControlInitial": {"editTweetIds": ["10", "20", "30"]}}}}},
   {"tweet": {"id_str": "25", "full_text": "Between."}},

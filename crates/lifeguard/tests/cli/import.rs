@@ -128,6 +128,57 @@ fn shape_of(chain: &[(u64, String, Option<u64>, String)]) -> Vec<(&str, Option<u
 }
 
 #[test]
+fn an_x_archive_folder_imports_every_part_and_names_its_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // tweets.js holds the newest tweets, among them the edit of a tweet in tweets-part1.js;
+    // deleted-tweets.js a deletion; account.js the archive's handle.
+    let summary = import(&data, "x", "imports/x-split", &[]);
+    assert_eq!(counts(&summary), [5, 5, 2, 0, 0], "{summary}");
+    assert_eq!(summary["stopped"], Value::Null);
+    let chain = versions(&data, "\"summer timetable\"");
+    let [(original, ..), _] = chain[..] else { panic!("two versions: {chain:?}") };
+    let shape: Vec<_> =
+        shape_of(&chain).into_iter().map(|(change, revises, _)| (change, revises)).collect();
+    assert_eq!(shape, [("original", None), ("edit", Some(original))], "oldest first across parts");
+    let everything = json(&ok_with_data(
+        &data,
+        &["archive", "search", "--account", "harbourline_ferries", "--format", "json"],
+    ));
+    assert_eq!(everything["items"].as_array().unwrap().len(), 5, "{everything}");
+    assert_eq!(everything["items"][0]["author"], "harbourline_ferries");
+
+    // The data folder is the same archive: nothing new. --account wins over account.js.
+    let again = import(&data, "x", "imports/x-split/data", &[]);
+    assert_eq!(counts(&again), [5, 0, 0, 5, 0], "{again}");
+    let other = dir.path().join("other");
+    import(&other, "x", "imports/x-split", &["--account", "harbourline_archive"]);
+    let named = json(&ok_with_data(
+        &other,
+        &["archive", "search", "--account", "harbourline_archive", "--format", "json"],
+    ));
+    assert_eq!(named["items"].as_array().unwrap().len(), 5, "{named}");
+
+    // One part alone is read, with a note that the others would be missed.
+    let part = with_data(
+        &dir.path().join("part"),
+        &["import", "x", path(&fixture("imports/x-split/data/tweets.js")), "--no-progress"],
+    );
+    assert_eq!(part.code, 0, "{}", part.stderr);
+    assert!(
+        part.stderr.contains("also holds tweets-part1.js") && part.stderr.contains("folder"),
+        "{}",
+        part.stderr
+    );
+    // A folder without tweets is refused.
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let refused = with_data(&dir.path().join("none"), &["import", "x", path(&empty)]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("holds no tweets.js"), "{}", refused.stderr);
+}
+
+#[test]
 fn an_x_archives_edited_tweets_are_archived_oldest_first() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
