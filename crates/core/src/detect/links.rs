@@ -30,7 +30,25 @@ pub struct Link {
 /// Appends the links (with or without scheme: "https://x.com/a", "www.acme.example", "bit.ly/3xyz", "http://192.168.0.1/x") found in text.
 ///
 /// Links are appended in order of start offset. IPv6 hosts must be bracketed (`http://[::1]/`).
+///
+/// A link written with fullwidth forms (`ｂｉｔ.ｌｙ`, `evil．com`) or ideographic full stops
+/// (`bit。ly/x`) is found too, with its host as a browser reads it (`bit.ly`): browsers map
+/// these characters to their ASCII forms, and writing them is a known way past link filters.
 pub fn find_links(text: &str, out: &mut Vec<Link>) {
+    match AsciiForms::of(text) {
+        None => find_links_in(text, out),
+        Some(forms) => {
+            let base = out.len();
+            find_links_in(&forms.text, out);
+            for link in &mut out[base..] {
+                link.start = forms.original[link.start];
+                link.end = forms.original[link.end];
+            }
+        }
+    }
+}
+
+fn find_links_in(text: &str, out: &mut Vec<Link>) {
     if !might_have_link(text) {
         return;
     }
@@ -43,6 +61,60 @@ pub fn find_links(text: &str, out: &mut Vec<Link>) {
         }
     }
     ip_links_with_scheme(text, out, base);
+}
+
+/// A text with its fullwidth ASCII forms (U+FF01 to U+FF5E) and ideographic full stops (U+3002,
+/// U+FF61) written as ASCII, and where each of its bytes came from.
+struct AsciiForms {
+    text: String,
+    /// For each byte offset of `text` and its end, the offset in the original text.
+    original: Vec<usize>,
+}
+
+impl AsciiForms {
+    /// `None` when the text holds none of those characters, as nearly every post does: their
+    /// UTF-8 forms all start with 0xE3 or 0xEF.
+    fn of(text: &str) -> Option<AsciiForms> {
+        let b = text.as_bytes();
+        let mut at = 0;
+        let first = loop {
+            let lead = at + memchr::memchr2(0xE3, 0xEF, b.get(at..)?)?;
+            let ch = text.get(lead..)?.chars().next()?;
+            if Self::ascii(ch).is_some() {
+                break lead;
+            }
+            at = lead + 1;
+        };
+        let mut forms = AsciiForms {
+            text: String::with_capacity(text.len()),
+            original: Vec::with_capacity(text.len() + 1),
+        };
+        forms.text.push_str(&text[..first]);
+        forms.original.extend(0..first);
+        for (offset, ch) in text[first..].char_indices() {
+            let offset = first + offset;
+            match Self::ascii(ch) {
+                Some(ascii) => {
+                    forms.text.push(ascii);
+                    forms.original.push(offset);
+                }
+                None => {
+                    forms.text.push(ch);
+                    forms.original.extend(std::iter::repeat_n(offset, ch.len_utf8()));
+                }
+            }
+        }
+        forms.original.push(text.len());
+        Some(forms)
+    }
+
+    fn ascii(ch: char) -> Option<char> {
+        match ch {
+            '\u{3002}' | '\u{FF61}' => Some('.'),
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(ch) - 0xFF01 + 0x21),
+            _ => None,
+        }
+    }
 }
 
 /// The common case is a post without links. A link needs "://", a dot before a letter (a
@@ -390,6 +462,16 @@ mod tests {
                 "0..15 \"tinyurl.com/abc\" host=tinyurl.com\n20..26 \"goo.gl\" host=goo.gl",
             ),
             ("münchen.de", r#"0..11 "münchen.de" host=münchen.de"#),
+            // Fullwidth forms and ideographic full stops, as a browser reads them.
+            ("see bit。ly/3abc now", r#"4..17 "bit。ly/3abc" host=bit.ly"#),
+            ("https://bit｡ly/3abc", r#"0..21 "https://bit｡ly/3abc" host=bit.ly"#),
+            ("go to ｅｖｉｌ.com/x now", r#"6..24 "ｅｖｉｌ.com/x" host=evil.com"#),
+            ("日本語 https://evil．com/x と 例。", r#"10..30 "https://evil．com/x" host=evil.com"#),
+            (
+                "ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ",
+                r#"0..57 "ｈｔｔｐｓ：／／ｅｘａｍｐｌｅ．ｃｏｍ" host=example.com"#,
+            ),
+            ("句点。では終わり", ""),
         ];
         for (text, want) in cases {
             assert_eq!(links(text), want, "{text}");
