@@ -187,7 +187,24 @@ impl Detectors {
     ///
     /// A detection lying entirely inside a longer one is dropped (say, digits inside a private
     /// key block or an IPv4 tail of an IPv6 address): the longer one already covers the text.
+    ///
+    /// Text written in fullwidth forms (`４１１１ １１１１ …`, `jane＠example.com`) is read as
+    /// the ASCII it stands for, with spans in the text as written.
     pub fn find(&self, text: &str, out: &mut Vec<Detection>) {
+        match AsciiForms::of(text) {
+            None => self.find_in(text, out),
+            Some(forms) => {
+                let base = out.len();
+                self.find_in(&forms.text, out);
+                for detection in &mut out[base..] {
+                    detection.start = forms.original[detection.start];
+                    detection.end = forms.original[detection.end];
+                }
+            }
+        }
+    }
+
+    fn find_in(&self, text: &str, out: &mut Vec<Detection>) {
         let base = out.len();
         let seen = Seen::of(text.as_bytes());
         if seen.digit && DIGIT_ENTITIES.iter().any(|&e| self.wants(e)) {
@@ -272,6 +289,60 @@ impl Detectors {
             return hit(Entity::Phone, start, end);
         }
         None
+    }
+}
+
+/// A text with its fullwidth ASCII forms (U+FF01 to U+FF5E) and ideographic full stops (U+3002,
+/// U+FF61) written as ASCII, and where each of its bytes came from.
+struct AsciiForms {
+    text: String,
+    /// For each byte offset of `text` and its end, the offset in the original text.
+    original: Vec<usize>,
+}
+
+impl AsciiForms {
+    /// `None` when the text holds none of those characters, as nearly every post does: their
+    /// UTF-8 forms all start with 0xE3 or 0xEF.
+    fn of(text: &str) -> Option<AsciiForms> {
+        let b = text.as_bytes();
+        let mut at = 0;
+        let first = loop {
+            let lead = at + memchr::memchr2(0xE3, 0xEF, b.get(at..)?)?;
+            let ch = text.get(lead..)?.chars().next()?;
+            if Self::ascii(ch).is_some() {
+                break lead;
+            }
+            at = lead + 1;
+        };
+        let mut forms = AsciiForms {
+            text: String::with_capacity(text.len()),
+            original: Vec::with_capacity(text.len() + 1),
+        };
+        forms.text.push_str(&text[..first]);
+        forms.original.extend(0..first);
+        for (offset, ch) in text[first..].char_indices() {
+            let offset = first + offset;
+            match Self::ascii(ch) {
+                Some(ascii) => {
+                    forms.text.push(ascii);
+                    forms.original.push(offset);
+                }
+                None => {
+                    forms.text.push(ch);
+                    forms.original.extend(std::iter::repeat_n(offset, ch.len_utf8()));
+                }
+            }
+        }
+        forms.original.push(text.len());
+        Some(forms)
+    }
+
+    fn ascii(ch: char) -> Option<char> {
+        match ch {
+            '\u{3002}' | '\u{FF61}' => Some('.'),
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(ch) - 0xFF01 + 0x21),
+            _ => None,
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use linkify::{LinkFinder, LinkKind};
 
-use super::find_byte;
+use super::{AsciiForms, find_byte};
 
 /// A link found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -61,60 +61,6 @@ fn find_links_in(text: &str, out: &mut Vec<Link>) {
         }
     }
     ip_links_with_scheme(text, out, base);
-}
-
-/// A text with its fullwidth ASCII forms (U+FF01 to U+FF5E) and ideographic full stops (U+3002,
-/// U+FF61) written as ASCII, and where each of its bytes came from.
-struct AsciiForms {
-    text: String,
-    /// For each byte offset of `text` and its end, the offset in the original text.
-    original: Vec<usize>,
-}
-
-impl AsciiForms {
-    /// `None` when the text holds none of those characters, as nearly every post does: their
-    /// UTF-8 forms all start with 0xE3 or 0xEF.
-    fn of(text: &str) -> Option<AsciiForms> {
-        let b = text.as_bytes();
-        let mut at = 0;
-        let first = loop {
-            let lead = at + memchr::memchr2(0xE3, 0xEF, b.get(at..)?)?;
-            let ch = text.get(lead..)?.chars().next()?;
-            if Self::ascii(ch).is_some() {
-                break lead;
-            }
-            at = lead + 1;
-        };
-        let mut forms = AsciiForms {
-            text: String::with_capacity(text.len()),
-            original: Vec::with_capacity(text.len() + 1),
-        };
-        forms.text.push_str(&text[..first]);
-        forms.original.extend(0..first);
-        for (offset, ch) in text[first..].char_indices() {
-            let offset = first + offset;
-            match Self::ascii(ch) {
-                Some(ascii) => {
-                    forms.text.push(ascii);
-                    forms.original.push(offset);
-                }
-                None => {
-                    forms.text.push(ch);
-                    forms.original.extend(std::iter::repeat_n(offset, ch.len_utf8()));
-                }
-            }
-        }
-        forms.original.push(text.len());
-        Some(forms)
-    }
-
-    fn ascii(ch: char) -> Option<char> {
-        match ch {
-            '\u{3002}' | '\u{FF61}' => Some('.'),
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(u32::from(ch) - 0xFF01 + 0x21),
-            _ => None,
-        }
-    }
 }
 
 /// The common case is a post without links. A link needs "://", a dot before a letter (a

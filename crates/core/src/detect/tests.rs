@@ -42,6 +42,17 @@ fn detectors_are_shareable() {
 }
 
 #[test]
+fn fullwidth_forms_are_read_as_the_ascii_they_stand_for() {
+    let card = "カード ４１１１ １１１１ １１１１ １１１１ です";
+    let found = detect(&[Entity::CreditCard], card);
+    assert_eq!(found, format!("credit_card 10..61 {:?}", &card[10..61]));
+    let mail = "mail jane＠example．com now";
+    assert_eq!(detect(&[Entity::Email], mail), r#"email 5..25 "jane＠example．com""#);
+    // A mention written with a fullwidth ＠, as Japanese keyboards type it, is not an address.
+    assert_eq!(detect(&[Entity::Email], "＠user さん"), "");
+}
+
+#[test]
 fn only_wanted_entities_are_reported() {
     let text = "mail jane@example.com or call +44 20 7946 0958";
     assert_eq!(detect(&[Entity::Email], text), r#"email 5..21 "jane@example.com""#);
