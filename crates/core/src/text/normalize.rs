@@ -1273,6 +1273,11 @@ fn lookalike(c: char) -> char {
         let base = if code >= 0x1F170 { 0x1F170 } else { 0x1F150 };
         return char::from(b'a' + (code - base) as u8);
     }
+    // Regional indicators, the letters flags are made of, spell words too: "🇸🇭🇮🇹" is two
+    // flags and a well-known way to write "shit".
+    if let 0x1F1E6..=0x1F1FF = code {
+        return char::from(b'a' + (code - 0x1F1E6) as u8);
+    }
     match c {
         // Cyrillic
         'а' => 'a',

@@ -112,6 +112,18 @@ fn lookalike_letters_from_other_scripts() {
         (FUCK, "\u{192}uck", "list 1 0..5 \"\u{192}uck\" words 0..0"),
         (FUCK, "\u{191}UCK", "list 1 0..5 \"\u{191}UCK\" words 0..0"),
         (SHIT, "\u{282}\u{266}i\u{1ad}", "list 2 0..7 \"\u{282}\u{266}i\u{1ad}\" words 0..0"),
+        // Regional indicator letters, alone or as flags.
+        (
+            SHIT,
+            "\u{1F1F8}\u{1F1ED}\u{1F1EE}\u{1F1F9} happens",
+            "list 2 0..16 \"\u{1F1F8}\u{1F1ED}\u{1F1EE}\u{1F1F9}\" words 0..0",
+        ),
+        (
+            FUCK,
+            "\u{1F1EB} \u{1F1FA} \u{1F1E8} \u{1F1F0}",
+            "list 1 0..19 \"\u{1F1EB} \u{1F1FA} \u{1F1E8} \u{1F1F0}\" words 0..0",
+        ),
+        (SHIT, "go \u{1F1FA}\u{1F1F8} team", ""),
         // Armenian ս, հ, օ, ց and capital Ս.
         (FUCK, "f\u{57d}ck", "list 1 0..5 \"f\u{57d}ck\" words 0..0"),
         (SHIT, "s\u{570}it", "list 2 0..5 \"s\u{570}it\" words 0..0"),
