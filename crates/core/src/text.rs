@@ -27,7 +27,8 @@
 //!   viramas) are part of the word.
 //! - Look-alikes: Cyrillic `а в е к м н о р с т у х ѕ і ј ԁ ӏ һ ԛ ԝ ү`, Greek
 //!   `α β γ ε η ι κ ν ο ρ τ υ χ ω ϲ`, Latin small capitals (`ꜰᴜᴄᴋ`), stroked
-//!   and hooked letters (`ø ł đ ħ ƒ ɗ ƙ`) and negative circled/squared letters (`🅰`) become the
+//!   and hooked letters (`ø ł đ ħ ƒ ɗ ƙ`), Armenian `օ ս հ ո ց զ`, negative circled/squared
+//!   letters (`🅰`) and regional indicators (the letters of flags, `🇸🇭🇮🇹`) become the
 //!   Latin letter they look like, so `fuсk` with a Cyrillic `с` is `fuck`.
 //!   Only lowercase forms are mapped, after lowercasing, so case never matters;
 //!   the cost is that an uppercase-only look-alike (Greek `Η`, which
@@ -44,8 +45,8 @@
 //! other than `$ @ ! | ' #`) that contains at least one letter:
 //! `0→o 1→i 3→e 4→a 5→s 7→t 8→b 9→g`; `$→s` before a letter or ending a run
 //! after a letter, but never next to a digit (`$hit`, `a$$`, but `US$5` is
-//! `us 5`); `@→a` after a letter (`b@stard`); `!→i` and `|→l` between
-//! letters (`sh!t`). Tokens of digits only stay numbers (`2024`, `5318008`), and so
+//! `us 5`); `@→a` after a letter (`b@stard`); `!→i`, `|→l`, `¡→i`, `¢→c`,
+//! `©→c` and `€→e` between letters (`sh!t`, `fu¢k`). Tokens of digits only stay numbers (`2024`, `5318008`), and so
 //! do numbers with an ordinal or unit suffix (`1st`, `2nd`, `80s`, `4k`,
 //! `1080p`, `3d`, `10x`, `5m`). A symbol that is not read as a letter is
 //! punctuation and splits the token: `sh1t!2024` is `shit 2024`.
