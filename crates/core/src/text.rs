@@ -42,7 +42,7 @@
 //! ## 2. Leetspeak
 //!
 //! Inside a token (a run of characters with no whitespace or punctuation
-//! other than `$ @ ! | ' #`) that contains at least one letter:
+//! other than `$ @ ! | ' # ¡ ¢ © €`) that contains at least one letter:
 //! `0→o 1→i 3→e 4→a 5→s 7→t 8→b 9→g`; `$→s` before a letter or ending a run
 //! after a letter, but never next to a digit (`$hit`, `a$$`, but `US$5` is
 //! `us 5`); `@→a` after a letter (`b@stard`); `!→i`, `|→l`, `¡→i`, `¢→c`,
