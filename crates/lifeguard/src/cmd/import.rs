@@ -182,9 +182,12 @@ impl Input {
             let entry = entry.with_context(|| format!("cannot read {}", data.display()))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            if let Some(part) = part_number(name, "tweets") {
+            // Older archives name the files in the singular (`tweet.js`).
+            if let Some(part) = part_number(name, "tweets").or_else(|| part_number(name, "tweet")) {
                 tweets.push((part, entry.path()));
-            } else if let Some(part) = part_number(name, "deleted-tweets") {
+            } else if let Some(part) =
+                part_number(name, "deleted-tweets").or_else(|| part_number(name, "deleted-tweet"))
+            {
                 deleted.push((part, entry.path()));
             }
         }
@@ -244,9 +247,8 @@ fn part_number(name: &str, stem: &str) -> Option<u32> {
 /// tweets splits them over `tweets.js`, `tweets-part1.js`, …, and the others would be missed.
 fn note_other_parts(file: &Path) {
     let Some(name) = file.file_name().and_then(|name| name.to_str()) else { return };
-    let Some(stem) =
-        ["deleted-tweets", "tweets"].into_iter().find(|stem| part_number(name, stem).is_some())
-    else {
+    let stems = ["deleted-tweets", "deleted-tweet", "tweets", "tweet"];
+    let Some(stem) = stems.into_iter().find(|stem| part_number(name, stem).is_some()) else {
         return;
     };
     let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -260,8 +262,8 @@ fn note_other_parts(file: &Path) {
     }
     others.sort();
     eprintln!(
-        "note: {} also holds {}: the archive's {stem} are split over several files; give the \
-         archive's folder to import them all",
+        "note: {} also holds {}: the archive splits these tweets over several files; give \
+         the archive's folder to import them all",
         folder.display(),
         others.join(", ")
     );
@@ -404,5 +406,7 @@ mod tests {
         }
         assert_eq!(part_number("deleted-tweets.js", "tweets"), None);
         assert_eq!(part_number("tweets-media.js", "tweets"), None);
+        assert_eq!(part_number("tweet-part2.js", "tweet"), Some(2));
+        assert_eq!(part_number("tweets.js", "tweet"), None);
     }
 }
