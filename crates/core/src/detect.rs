@@ -191,17 +191,7 @@ impl Detectors {
     /// Text written in fullwidth forms (`４１１１ １１１１ …`, `jane＠example.com`) is read as
     /// the ASCII it stands for, with spans in the text as written.
     pub fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        match AsciiForms::of(text) {
-            None => self.find_in(text, out),
-            Some(forms) => {
-                let base = out.len();
-                self.find_in(&forms.text, out);
-                for detection in &mut out[base..] {
-                    detection.start = forms.original[detection.start];
-                    detection.end = forms.original[detection.end];
-                }
-            }
-        }
+        find_all(Some(self), false, text, out, &mut Vec::new());
     }
 
     fn find_in(&self, text: &str, out: &mut Vec<Detection>) {
@@ -289,6 +279,36 @@ impl Detectors {
             return hit(Entity::Phone, start, end);
         }
         None
+    }
+}
+
+/// Runs `detectors` and, when `with_links`, the link finder over one text, as
+/// [`Detectors::find`] and [`find_links`] do, reading its fullwidth forms as ASCII once for both.
+pub fn find_all(
+    detectors: Option<&Detectors>,
+    with_links: bool,
+    text: &str,
+    detections: &mut Vec<Detection>,
+    found_links: &mut Vec<Link>,
+) {
+    let forms = AsciiForms::of(text);
+    let plain = forms.as_ref().map_or(text, |forms| forms.text.as_str());
+    let (first_detection, first_link) = (detections.len(), found_links.len());
+    if let Some(detectors) = detectors {
+        detectors.find_in(plain, detections);
+    }
+    if with_links {
+        links::find_links_in(plain, found_links);
+    }
+    if let Some(forms) = forms {
+        for detection in &mut detections[first_detection..] {
+            detection.start = forms.original[detection.start];
+            detection.end = forms.original[detection.end];
+        }
+        for link in &mut found_links[first_link..] {
+            link.start = forms.original[link.start];
+            link.end = forms.original[link.end];
+        }
     }
 }
 

@@ -154,9 +154,17 @@ impl Engine {
         if !self.regexes.is_empty() {
             self.regex_candidates(post, scratch);
         }
-        if let Some(detectors) = &self.detectors {
+        let with_links = !self.link_rules.is_empty();
+        if self.detectors.is_some() || with_links {
             scratch.detections.clear();
-            detectors.find(text, &mut scratch.detections);
+            scratch.links.clear();
+            detect::find_all(
+                self.detectors.as_ref(),
+                with_links,
+                text,
+                &mut scratch.detections,
+                &mut scratch.links,
+            );
             for detection in &scratch.detections {
                 for &(entity, rule) in &self.entity_rules {
                     if entity == detection.entity && self.rules[rule].scope.covers(post) {
@@ -170,7 +178,7 @@ impl Engine {
                 }
             }
         }
-        if !self.link_rules.is_empty() {
+        if with_links {
             self.link_candidates(post, scratch);
         }
         for &rule in &self.always_rules {
@@ -268,9 +276,8 @@ impl Engine {
         }
     }
 
+    /// Turns the links `find_all` put in `scratch.links` into candidates.
     fn link_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
-        scratch.links.clear();
-        detect::find_links(post.text, &mut scratch.links);
         for link in &scratch.links {
             for &rule in &self.link_rules {
                 let compiled = &self.rules[rule];

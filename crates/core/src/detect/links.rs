@@ -11,7 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use linkify::{LinkFinder, LinkKind};
 
-use super::{AsciiForms, find_byte};
+use super::find_byte;
 
 /// A link found in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,20 +35,10 @@ pub struct Link {
 /// (`bit。ly/x`) is found too, with its host as a browser reads it (`bit.ly`): browsers map
 /// these characters to their ASCII forms, and writing them is a known way past link filters.
 pub fn find_links(text: &str, out: &mut Vec<Link>) {
-    match AsciiForms::of(text) {
-        None => find_links_in(text, out),
-        Some(forms) => {
-            let base = out.len();
-            find_links_in(&forms.text, out);
-            for link in &mut out[base..] {
-                link.start = forms.original[link.start];
-                link.end = forms.original[link.end];
-            }
-        }
-    }
+    super::find_all(None, true, text, &mut Vec::new(), out);
 }
 
-fn find_links_in(text: &str, out: &mut Vec<Link>) {
+pub(super) fn find_links_in(text: &str, out: &mut Vec<Link>) {
     if !might_have_link(text) {
         return;
     }
