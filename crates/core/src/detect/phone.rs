@@ -107,34 +107,22 @@ fn national(text: &str, ws: usize, region: &National) -> Option<(usize, usize)> 
     {
         return None;
     }
-    let mut open = ws > 0 && b[ws - 1] == b'(';
+    let open = ws > 0 && b[ws - 1] == b'(';
     let start = if open { ws - 1 } else { ws };
     if joined_before(b, start) || follows_digits(b, start) || is_date(b, ws) {
         return None;
     }
-    // Each group's span, and whether the number may end after it.
-    let mut groups = [(0usize, 0usize, false); MAX_DIGITS];
-    let mut ngroups = 0;
-    let mut digits = 0;
-    let mut pos = ws;
-    loop {
-        let ge = digits_end(b, pos);
-        let len = ge - pos;
-        if len == 0 || digits + len > MAX_DIGITS || b.get(ge).is_some_and(|&c| is_word(c)) {
-            break;
-        }
-        digits += len;
-        groups[ngroups] = (pos, ge, !open && ngroups > 0 && digits >= MIN_NATIONAL_DIGITS);
-        ngroups += 1;
-        match separator(b, ge, &mut open) {
-            Some(next) => pos = next,
-            None => break,
-        }
-    }
+    let groups = DigitGroups::read(b, ws, open);
+    let groups = groups.as_slice();
     let mut parses = 0;
-    for taken in (1..=ngroups).rev() {
-        let (_, end, ok) = groups[taken - 1];
-        if !ok || joined_after(b, end) || is_amount(b, &groups[..taken]) {
+    for taken in (2..=groups.len()).rev() {
+        let end = groups[taken - 1].end;
+        let number = &groups[..taken];
+        if number[taken - 1].open
+            || number[taken - 1].digits < MIN_NATIONAL_DIGITS
+            || joined_after(b, end)
+            || is_amount(b, number)
+        {
             continue;
         }
         if parses == MAX_PARSES {
@@ -156,11 +144,55 @@ fn follows_digits(b: &[u8], start: usize) -> bool {
 
 /// True when the groups read as an amount rather than a number: thousands written with dots
 /// ("600.123.456", as in much of Europe), or round ones written with spaces ("600 000 000").
-fn is_amount(b: &[u8], groups: &[(usize, usize, bool)]) -> bool {
+fn is_amount(b: &[u8], groups: &[Group]) -> bool {
     let rest = groups.get(1..).unwrap_or_default();
-    let all_zeros = rest.iter().all(|&(from, to, _)| b[from..to].iter().all(|&d| d == b'0'));
-    let thousands = rest.iter().all(|&(from, to, _)| to - from == 3 && b[from - 1] == b'.');
+    let all_zeros = rest.iter().all(|g| b[g.start..g.end].iter().all(|&d| d == b'0'));
+    let thousands = rest.iter().all(|g| g.end - g.start == 3 && b[g.start - 1] == b'.');
     all_zeros || thousands
+}
+
+/// One group of digits of a number being read.
+#[derive(Debug, Clone, Copy, Default)]
+struct Group {
+    start: usize,
+    end: usize,
+    /// Digits from the number's start to this group's end.
+    digits: usize,
+    /// A parenthesis is open after this group, so the number cannot end here.
+    open: bool,
+}
+
+/// The digit groups of a number from `pos` on: groups joined as [`separator`] allows, at most
+/// [`MAX_DIGITS`] digits in all, ending before a group that runs into a letter.
+struct DigitGroups {
+    groups: [Group; MAX_DIGITS],
+    len: usize,
+}
+
+impl DigitGroups {
+    fn read(b: &[u8], mut pos: usize, mut open: bool) -> DigitGroups {
+        let mut read = DigitGroups { groups: [Group::default(); MAX_DIGITS], len: 0 };
+        let mut digits = 0;
+        loop {
+            let end = digits_end(b, pos);
+            let len = end - pos;
+            if len == 0 || digits + len > MAX_DIGITS || b.get(end).is_some_and(|&c| is_word(c)) {
+                break;
+            }
+            digits += len;
+            read.groups[read.len] = Group { start: pos, end, digits, open };
+            read.len += 1;
+            match separator(b, end, &mut open) {
+                Some(next) => pos = next,
+                None => break,
+            }
+        }
+        read
+    }
+
+    fn as_slice(&self) -> &[Group] {
+        &self.groups[..self.len]
+    }
 }
 
 /// True when the digits at `at` begin a date: "01.02.2023", "1-2-2023", "2023.01.02".
@@ -185,30 +217,13 @@ fn international(text: &str, plus: usize) -> Option<(usize, usize)> {
     if plus > 0 && (is_word(b[plus - 1]) || b[plus - 1] == b'+') {
         return None;
     }
-    let mut ends = [(0usize, false); MAX_DIGITS];
-    let mut nends = 0;
-    let mut digits = 0;
-    let mut open = false;
-    let mut pos = plus + 1;
-    loop {
-        let ge = digits_end(b, pos);
-        let len = ge - pos;
-        if len == 0 || digits + len > MAX_DIGITS || b.get(ge).is_some_and(|&c| is_word(c)) {
-            break;
-        }
-        digits += len;
-        ends[nends] = (ge, !open && digits >= MIN_INTERNATIONAL_DIGITS);
-        nends += 1;
-        match separator(b, ge, &mut open) {
-            Some(next) => pos = next,
-            None => break,
-        }
-    }
+    let groups = DigitGroups::read(b, plus + 1, false);
     // Longest first: a following unrelated number ("... 0958 2 days ago") only makes the longer
     // candidates invalid.
     let mut parses = 0;
-    for &(end, ok) in ends[..nends].iter().rev() {
-        if !ok || joined_after(b, end) {
+    for group in groups.as_slice().iter().rev() {
+        let end = group.end;
+        if group.open || group.digits < MIN_INTERNATIONAL_DIGITS || joined_after(b, end) {
             continue;
         }
         if parses == MAX_PARSES {

@@ -117,16 +117,7 @@ pub(super) fn account_username(
         }
         _ => ControlFlow::Continue(()),
     };
-    let mut stream = Stream::new(file, map, &mut on_account);
-    let mut reader = stream.counting(reader);
-    match skip_prefix(&mut reader) {
-        Ok(Ok(())) => {}
-        Ok(Err(message)) => return Err(stream.syntax(message)),
-        Err(error) => return Err(ImportError::Io { file: file.to_owned(), error }),
-    }
-    stream.run(reader, |deserializer, stream| {
-        Elements { stream, expecting: "an array holding the account" }.deserialize(deserializer)
-    })?;
+    read_data_file(file, reader, map, &mut on_account, "an array holding the account")?;
     Ok(username)
 }
 
@@ -138,8 +129,19 @@ fn read_tweets(
     on_tweet: &mut OnRecord<'_, Tweet>,
 ) -> Result<(), ImportError> {
     let mut map = |value: &Value, raw: &str| tweet(value, raw, captured_at);
-    let map: &mut MapRecord<'_, Tweet> = &mut map;
-    let mut stream = Stream::new(file, map, on_tweet);
+    read_data_file(file, reader, &mut map, on_tweet, "an array of tweets")
+}
+
+/// Reads a `window.YTD.<name>.part<N> = [ … ]` file, each element mapped by `map` and handed
+/// to `on_record`; `expecting` says what the array should hold.
+fn read_data_file<T>(
+    file: &str,
+    reader: impl Read,
+    map: &mut MapRecord<'_, T>,
+    on_record: &mut OnRecord<'_, T>,
+    expecting: &'static str,
+) -> Result<(), ImportError> {
+    let mut stream = Stream::new(file, map, on_record);
     let mut reader = stream.counting(reader);
     match skip_prefix(&mut reader) {
         Ok(Ok(())) => {}
@@ -147,7 +149,7 @@ fn read_tweets(
         Err(error) => return Err(ImportError::Io { file: file.to_owned(), error }),
     }
     stream.run(reader, |deserializer, stream| {
-        Elements { stream, expecting: "an array of tweets" }.deserialize(deserializer)
+        Elements { stream, expecting }.deserialize(deserializer)
     })
 }
 
