@@ -117,9 +117,9 @@ pub(crate) struct ImportArgs {
     /// The file's format.
     #[arg(value_enum)]
     pub(crate) format: ImportFormat,
-    /// The file: an ActivityPub outbox.json, our JSON Lines, or an X archive's data/tweets.js
-    /// (or the archive's folder: every part of its tweets and deleted tweets, and the account
-    /// its account.js names).
+    /// The file: an ActivityPub outbox.json (or the Mastodon export's folder holding it), our
+    /// JSON Lines, or an X archive's data/tweets.js (or the archive's folder: every part of its
+    /// tweets and deleted tweets, and the account its account.js names).
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
     /// The policy to check with (default: the built-in policy).

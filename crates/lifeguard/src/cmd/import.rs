@@ -142,7 +142,8 @@ struct Source<'a> {
     account: Option<&'a str>,
 }
 
-/// The files an import reads: the one named, or the data files of an X archive's folder.
+/// The files an import reads: the one named (a Mastodon export's folder names its
+/// outbox.json), or the data files of an X archive's folder.
 struct Input {
     /// Each file, named as in messages, open; in the order they are read.
     files: Vec<(String, File)>,
@@ -159,12 +160,26 @@ impl Input {
         if args.format == ImportFormat::X && args.file.is_dir() {
             return Input::x_archive(&args.file, args.account.is_none());
         }
-        let file = open_file(&args.file)?;
+        let path = if args.format == ImportFormat::Mastodon && args.file.is_dir() {
+            // A Mastodon export unpacked: its activities are in outbox.json.
+            let outbox = args.file.join("outbox.json");
+            if !outbox.is_file() {
+                bail!(
+                    "{} holds no outbox.json: give a Mastodon export's outbox.json or the folder \
+                     it is in",
+                    args.file.display()
+                );
+            }
+            outbox
+        } else {
+            args.file.clone()
+        };
+        let file = open_file(&path)?;
         if args.format == ImportFormat::X {
-            note_other_parts(&args.file);
+            note_other_parts(&path);
         }
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-        let name = args.file.display().to_string();
+        let name = path.display().to_string();
         Ok(Input { files: vec![(name, file)], x_archive: false, size, account: None })
     }
 

@@ -128,6 +128,19 @@ fn shape_of(chain: &[(u64, String, Option<u64>, String)]) -> Vec<(&str, Option<u
 }
 
 #[test]
+fn a_mastodon_export_folder_imports_its_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let summary = import(&data, "mastodon", "imports/mastodon", &[]);
+    assert_eq!(counts(&summary), [22, 22, 3, 0, 0], "{summary}");
+    let again = import(&data, "mastodon", "imports/mastodon/outbox.json", &[]);
+    assert_eq!(counts(&again), [22, 0, 0, 22, 0], "the same outbox: {again}");
+    let refused = with_data(&dir.path().join("none"), &["import", "mastodon", path(dir.path())]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("holds no outbox.json"), "{}", refused.stderr);
+}
+
+#[test]
 fn an_x_archive_folder_imports_every_part_and_names_its_account() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
