@@ -191,7 +191,7 @@ impl Detectors {
     /// Text written in fullwidth forms (`４１１１ １１１１ …`, `jane＠example.com`) is read as
     /// the ASCII it stands for, with spans in the text as written.
     pub fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        find_all(Some(self), false, text, out, &mut Vec::new());
+        find_all(Some(self), false, text, AsciiForms::of(text).as_ref(), out, &mut Vec::new());
     }
 
     fn find_in(&self, text: &str, out: &mut Vec<Detection>) {
@@ -284,15 +284,16 @@ impl Detectors {
 
 /// Runs `detectors` and, when `with_links`, the link finder over one text, as
 /// [`Detectors::find`] and [`find_links`] do, reading its fullwidth forms as ASCII once for both.
+/// `forms` is `AsciiForms::of(text)`, which the caller may have for other uses too.
 pub fn find_all(
     detectors: Option<&Detectors>,
     with_links: bool,
     text: &str,
+    forms: Option<&AsciiForms>,
     detections: &mut Vec<Detection>,
     found_links: &mut Vec<Link>,
 ) {
-    let forms = AsciiForms::of(text);
-    let plain = forms.as_ref().map_or(text, |forms| forms.text.as_str());
+    let plain = forms.map_or(text, AsciiForms::as_str);
     let (first_detection, first_link) = (detections.len(), found_links.len());
     if let Some(detectors) = detectors {
         detectors.find_in(plain, detections);
@@ -302,28 +303,39 @@ pub fn find_all(
     }
     if let Some(forms) = forms {
         for detection in &mut detections[first_detection..] {
-            detection.start = forms.original[detection.start];
-            detection.end = forms.original[detection.end];
+            detection.start = forms.original(detection.start);
+            detection.end = forms.original(detection.end);
         }
         for link in &mut found_links[first_link..] {
-            link.start = forms.original[link.start];
-            link.end = forms.original[link.end];
+            link.start = forms.original(link.start);
+            link.end = forms.original(link.end);
         }
     }
 }
 
 /// A text with its fullwidth ASCII forms (U+FF01 to U+FF5E) and ideographic full stops (U+3002,
 /// U+FF61) written as ASCII, and where each of its bytes came from.
-struct AsciiForms {
+#[derive(Debug, Clone)]
+pub struct AsciiForms {
     text: String,
     /// For each byte offset of `text` and its end, the offset in the original text.
     original: Vec<usize>,
 }
 
 impl AsciiForms {
-    /// `None` when the text holds none of those characters, as nearly every post does: their
-    /// UTF-8 forms all start with 0xE3 or 0xEF.
-    fn of(text: &str) -> Option<AsciiForms> {
+    /// The text with those characters written in ASCII.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The offset in the original text of an offset in [`AsciiForms::as_str`] (its end too).
+    pub fn original(&self, offset: usize) -> usize {
+        self.original[offset]
+    }
+
+    /// `None` when the text holds none of those characters, as nearly every post does (their
+    /// UTF-8 forms all start with 0xE3 or 0xEF).
+    pub fn of(text: &str) -> Option<AsciiForms> {
         let b = text.as_bytes();
         let mut at = 0;
         let first = loop {

@@ -151,10 +151,12 @@ impl Engine {
         if !self.terms.is_empty() {
             self.term_candidates(post, scratch);
         }
-        if !self.regexes.is_empty() {
-            self.regex_candidates(post, scratch);
-        }
         let with_links = !self.link_rules.is_empty();
+        let reads_ascii = !self.regexes.is_empty() || self.detectors.is_some() || with_links;
+        let forms = if reads_ascii { detect::AsciiForms::of(text) } else { None };
+        if !self.regexes.is_empty() {
+            self.regex_candidates(post, forms.as_ref(), scratch);
+        }
         if self.detectors.is_some() || with_links {
             scratch.detections.clear();
             scratch.links.clear();
@@ -162,6 +164,7 @@ impl Engine {
                 self.detectors.as_ref(),
                 with_links,
                 text,
+                forms.as_ref(),
                 &mut scratch.detections,
                 &mut scratch.links,
             );
@@ -251,8 +254,16 @@ impl Engine {
         }
     }
 
-    fn regex_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
-        let text = post.text;
+    /// Runs the patterns over the text with its fullwidth forms read as ASCII (`forms`, when it
+    /// has any), so that `ｆ＊ｃｋ` meets a pattern for `f*ck`; spans are in the text as written.
+    fn regex_candidates(
+        &self,
+        post: &Post<'_>,
+        forms: Option<&detect::AsciiForms>,
+        scratch: &mut CheckScratch,
+    ) {
+        let text = forms.map_or(post.text, detect::AsciiForms::as_str);
+        let original = |offset: usize| forms.map_or(offset, |forms| forms.original(offset));
         // Most posts match no pattern; `is_match` answers that with the cheaper
         // non-overlapping search before `matches` finds out which.
         if self.regex_gate.as_ref().is_some_and(|gate| !gate.is_match(text.as_bytes())) {
@@ -268,8 +279,8 @@ impl Engine {
             for m in regex.find_iter(text).filter(|m| !m.is_empty()) {
                 scratch.candidates.push(Candidate {
                     rule: *rule,
-                    start: m.start(),
-                    end: m.end(),
+                    start: original(m.start()),
+                    end: original(m.end()),
                     entity: None,
                 });
             }

@@ -35,7 +35,7 @@ pub struct Link {
 /// (`bit。ly/x`) is found too, with its host as a browser reads it (`bit.ly`): browsers map
 /// these characters to their ASCII forms, and writing them is a known way past link filters.
 pub fn find_links(text: &str, out: &mut Vec<Link>) {
-    super::find_all(None, true, text, &mut Vec::new(), out);
+    super::find_all(None, true, text, super::AsciiForms::of(text).as_ref(), &mut Vec::new(), out);
 }
 
 pub(super) fn find_links_in(text: &str, out: &mut Vec<Link>) {

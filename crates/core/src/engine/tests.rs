@@ -537,3 +537,17 @@ mod oracles {
         }
     }
 }
+
+#[test]
+fn patterns_read_fullwidth_forms_as_ascii_with_spans_as_written() {
+    let rules = rule("R", "flag", "regex = '(?i)\\binternal\\s+only\\b|f\\*ck'");
+    let text = "ｉｎｔｅｒｎａｌ ｏｎｌｙ: ｆ＊ｃｋ";
+    let found = findings(&rules, text);
+    assert_eq!(
+        found,
+        format!("flag\nR 0..37 {:?}\nR 39..51 {:?}", &text[0..37], &text[39..51]),
+        "{found}"
+    );
+    // Plain ASCII text is matched as before.
+    assert_eq!(findings(&rules, "internal only"), "flag\nR 0..13 \"internal only\"");
+}
