@@ -315,7 +315,7 @@ pub fn find_all(
 
 /// A text with its fullwidth ASCII forms (U+FF01 to U+FF5E) and ideographic full stops (U+3002,
 /// U+FF61) written as ASCII, and where each of its bytes came from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AsciiForms {
     text: String,
     /// For each byte offset of `text` and its end, the offset in the original text.
@@ -336,37 +336,45 @@ impl AsciiForms {
     /// `None` when the text holds none of those characters, as nearly every post does (their
     /// UTF-8 forms all start with 0xE3 or 0xEF).
     pub fn of(text: &str) -> Option<AsciiForms> {
+        let mut forms = AsciiForms::default();
+        forms.read(text).then_some(forms)
+    }
+
+    /// Reads `text` into these buffers, reusing them, and says whether it holds any of those
+    /// characters; when it holds none the buffers are left as they were and mean nothing.
+    pub fn read(&mut self, text: &str) -> bool {
         let b = text.as_bytes();
         let mut at = 0;
         let first = loop {
-            let lead = at + memchr::memchr2(0xE3, 0xEF, b.get(at..)?)?;
-            let ch = text.get(lead..)?.chars().next()?;
-            if Self::ascii(ch).is_some() {
+            let Some(lead) = b.get(at..).and_then(|rest| memchr::memchr2(0xE3, 0xEF, rest)) else {
+                return false;
+            };
+            let lead = at + lead;
+            if text.get(lead..).and_then(|rest| rest.chars().next()).and_then(Self::ascii).is_some()
+            {
                 break lead;
             }
             at = lead + 1;
         };
-        let mut forms = AsciiForms {
-            text: String::with_capacity(text.len()),
-            original: Vec::with_capacity(text.len() + 1),
-        };
-        forms.text.push_str(&text[..first]);
-        forms.original.extend(0..first);
+        self.text.clear();
+        self.original.clear();
+        self.text.push_str(&text[..first]);
+        self.original.extend(0..first);
         for (offset, ch) in text[first..].char_indices() {
             let offset = first + offset;
             match Self::ascii(ch) {
                 Some(ascii) => {
-                    forms.text.push(ascii);
-                    forms.original.push(offset);
+                    self.text.push(ascii);
+                    self.original.push(offset);
                 }
                 None => {
-                    forms.text.push(ch);
-                    forms.original.extend(std::iter::repeat_n(offset, ch.len_utf8()));
+                    self.text.push(ch);
+                    self.original.extend(std::iter::repeat_n(offset, ch.len_utf8()));
                 }
             }
         }
-        forms.original.push(text.len());
-        Some(forms)
+        self.original.push(text.len());
+        true
     }
 
     fn ascii(ch: char) -> Option<char> {

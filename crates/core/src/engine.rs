@@ -97,6 +97,8 @@ pub struct CheckScratch {
     term_matches: Vec<TermMatch>,
     detections: Vec<Detection>,
     links: Vec<Link>,
+    /// The post's fullwidth forms read as ASCII, when it has any.
+    ascii: detect::AsciiForms,
     candidates: Vec<Candidate>,
     exceptions: Vec<(usize, usize, usize)>,
     roles: Vec<(usize, Role, TermMatch)>,
@@ -153,9 +155,12 @@ impl Engine {
         }
         let with_links = !self.link_rules.is_empty();
         let reads_ascii = !self.regexes.is_empty() || self.detectors.is_some() || with_links;
-        let forms = if reads_ascii { detect::AsciiForms::of(text) } else { None };
+        // Taken out while the passes borrow the rest of the scratch space, and put back.
+        let mut ascii = std::mem::take(&mut scratch.ascii);
+        let has_forms = reads_ascii && ascii.read(text);
+        let forms = has_forms.then_some(&ascii);
         if !self.regexes.is_empty() {
-            self.regex_candidates(post, forms.as_ref(), scratch);
+            self.regex_candidates(post, forms, scratch);
         }
         if self.detectors.is_some() || with_links {
             scratch.detections.clear();
@@ -164,7 +169,7 @@ impl Engine {
                 self.detectors.as_ref(),
                 with_links,
                 text,
-                forms.as_ref(),
+                forms,
                 &mut scratch.detections,
                 &mut scratch.links,
             );
@@ -181,6 +186,7 @@ impl Engine {
                 }
             }
         }
+        scratch.ascii = ascii;
         if with_links {
             self.link_candidates(post, scratch);
         }
