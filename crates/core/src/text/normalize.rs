@@ -23,9 +23,8 @@ enum Class {
     Solo,
     Dollar,
     At,
-    Bang,
-    Pipe,
-    /// A sign that reads as a letter between letters: `¡` (i), `¢` and `©` (c), `€` (e).
+    /// A sign that reads as a letter between letters: `!` and `¡` (i), `|` (l), `¢` and `©`
+    /// (c), `€` (e).
     Sign,
     Apos,
     Hash,
@@ -1021,14 +1020,10 @@ fn resolve_token(u: &mut [Unit]) {
             Class::At | Class::Hash if at_word_start && before_word_char => {
                 u[k].class = Class::Prefix
             }
-            Class::Bang if after_letter && is_letter(u, k + 1) => u[k].become_letter('i'),
-            Class::Pipe if after_letter && is_letter(u, k + 1) => u[k].become_letter('l'),
             Class::Sign if after_letter && is_letter(u, k + 1) => {
                 u[k].become_letter(sign_letter(u[k].ch));
             }
-            Class::Dollar | Class::At | Class::Hash | Class::Bang | Class::Pipe | Class::Sign => {
-                u[k].class = Class::Sep
-            }
+            Class::Dollar | Class::At | Class::Hash | Class::Sign => u[k].class = Class::Sep,
             _ => {}
         }
     }
@@ -1072,7 +1067,8 @@ fn restore_number(word: &mut [Unit]) {
 /// The letter a [`Class::Sign`] stands for.
 fn sign_letter(c: char) -> char {
     match c {
-        '¡' => 'i',
+        '!' | '¡' => 'i',
+        '|' => 'l',
         '€' => 'e',
         _ => 'c',
     }
@@ -1133,8 +1129,7 @@ static ASCII: [(u8, Class); 128] = {
             b'0'..=b'9' => (c, Class::Digit),
             b'$' => (c, Class::Dollar),
             b'@' => (c, Class::At),
-            b'!' => (c, Class::Bang),
-            b'|' => (c, Class::Pipe),
+            b'!' | b'|' => (c, Class::Sign),
             b'\'' => (c, Class::Apos),
             b'#' => (c, Class::Hash),
             _ => (c, Class::Sep),
