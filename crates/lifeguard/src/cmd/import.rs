@@ -147,8 +147,6 @@ struct Source<'a> {
 struct Input {
     /// Each file, named as in messages, open; in the order they are read.
     files: Vec<(String, File)>,
-    /// Read as the parts of one X archive.
-    x_archive: bool,
     /// Bytes in all, for the progress bar.
     size: u64,
     /// The account an X archive's `account.js` names.
@@ -180,7 +178,7 @@ impl Input {
         }
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         let name = path.display().to_string();
-        Ok(Input { files: vec![(name, file)], x_archive: false, size, account: None })
+        Ok(Input { files: vec![(name, file)], size, account: None })
     }
 
     /// An X archive's folder (or its `data` folder): its tweets, in parts when there are many
@@ -197,13 +195,10 @@ impl Input {
             let entry = entry.with_context(|| format!("cannot read {}", data.display()))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
-            // Older archives name the files in the singular (`tweet.js`).
-            if let Some(part) = part_number(name, "tweets").or_else(|| part_number(name, "tweet")) {
-                tweets.push((part, entry.path()));
-            } else if let Some(part) =
-                part_number(name, "deleted-tweets").or_else(|| part_number(name, "deleted-tweet"))
-            {
-                deleted.push((part, entry.path()));
+            match x_data_file(name) {
+                Some((XData::Tweets, part)) => tweets.push((part, entry.path())),
+                Some((XData::DeletedTweets, part)) => deleted.push((part, entry.path())),
+                None => {}
             }
         }
         if tweets.is_empty() && deleted.is_empty() {
@@ -236,12 +231,32 @@ impl Input {
         } else {
             None
         };
-        Ok(Input { files, x_archive: true, size, account })
+        Ok(Input { files, size, account })
     }
 }
 
 fn open_file(path: &Path) -> anyhow::Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// The data sets of an X archive that hold tweets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XData {
+    Tweets,
+    DeletedTweets,
+}
+
+/// Which data set an X archive's file holds and which part of it it is: `tweets.js` is part 0
+/// of the tweets, `tweets-part1.js` part 1, `deleted-tweets.js` part 0 of the deleted tweets.
+/// Older archives name the files in the singular (`tweet.js`).
+fn x_data_file(name: &str) -> Option<(XData, u32)> {
+    let stems = [
+        ("deleted-tweets", XData::DeletedTweets),
+        ("deleted-tweet", XData::DeletedTweets),
+        ("tweets", XData::Tweets),
+        ("tweet", XData::Tweets),
+    ];
+    stems.into_iter().find_map(|(stem, data)| Some((data, part_number(name, stem)?)))
 }
 
 /// The part number of an X archive data file of the `stem` data set: 0 for `tweets.js`, N for
@@ -262,15 +277,12 @@ fn part_number(name: &str, stem: &str) -> Option<u32> {
 /// tweets splits them over `tweets.js`, `tweets-part1.js`, …, and the others would be missed.
 fn note_other_parts(file: &Path) {
     let Some(name) = file.file_name().and_then(|name| name.to_str()) else { return };
-    let stems = ["deleted-tweets", "deleted-tweet", "tweets", "tweet"];
-    let Some(stem) = stems.into_iter().find(|stem| part_number(name, stem).is_some()) else {
-        return;
-    };
+    let Some((data, _)) = x_data_file(name) else { return };
     let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let Ok(listing) = fs::read_dir(folder) else { return };
     let mut others: Vec<String> = listing
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|other| other != name && part_number(other, stem).is_some())
+        .filter(|other| other != name && x_data_file(other).is_some_and(|(d, _)| d == data))
         .collect();
     if others.is_empty() {
         return;
@@ -328,7 +340,8 @@ fn read_and_check(
             }
             ControlFlow::Continue(())
         };
-    if input.x_archive {
+    // An X archive's files are read as one stream, so that edits spanning them fall in order.
+    if source.format == import::Format::X {
         import::read_x_parts(readers, source.captured_at, &mut on_record, |err| {
             file_errors.push(err);
         });

@@ -56,12 +56,11 @@ pub(super) fn read(
     captured_at: Timestamp,
     on_record: &mut OnRecord<'_>,
 ) -> Result<(), ImportError> {
-    let mut chains = EditChains::default();
-    let read = read_into(&mut chains, file, reader, captured_at, on_record);
-    // What is still held is the chains whose other versions the file does not have, or had
-    // after the point where it broke off.
-    chains.finish(on_record);
-    read
+    let mut broke_off = None;
+    read_parts([(file.to_owned(), reader)], captured_at, on_record, &mut |err| {
+        broke_off = Some(err);
+    });
+    broke_off.map_or(Ok(()), Err)
 }
 
 /// Reads the files of one archive (its tweets, split into parts when there are many, then its
@@ -79,24 +78,15 @@ pub(super) fn read_parts<R: Read>(
         if chains.stopped {
             break;
         }
-        if let Err(err) = read_into(&mut chains, &file, reader, captured_at, on_record) {
+        let mut in_order =
+            |record: Result<(Position, Tweet), ImportError>| chains.push(record, on_record);
+        if let Err(err) = read_tweets(&file, reader, captured_at, &mut in_order) {
             on_file_error(err);
         }
     }
+    // What is still held is the chains whose other versions the files do not have, or had
+    // after the point where one broke off.
     chains.finish(on_record);
-}
-
-/// Reads one file's tweets into `chains`, which hands on what can go on.
-fn read_into(
-    chains: &mut EditChains,
-    file: &str,
-    reader: impl Read,
-    captured_at: Timestamp,
-    on_record: &mut OnRecord<'_>,
-) -> Result<(), ImportError> {
-    let mut in_order =
-        |record: Result<(Position, Tweet), ImportError>| chains.push(record, on_record);
-    read_tweets(file, reader, captured_at, &mut in_order)
 }
 
 /// The handle of the account an archive is of, from its `data/account.js`
