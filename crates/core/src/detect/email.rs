@@ -36,7 +36,7 @@ pub(super) fn find(text: &str, out: &mut Vec<Detection>) {
         while e > at + 1 && matches!(b[e - 1], b'.' | b'-') {
             e -= 1;
         }
-        if s == at || at - s > MAX_LOCAL || !plausible_domain(&b[at + 1..e]) {
+        if s == at || at - s > MAX_LOCAL || !plausible_domain(&b[at + 1..e]) || is_link_user(b, s) {
             continue;
         }
         let Some(candidate) = text.get(s..e) else { continue };
@@ -91,6 +91,17 @@ fn local_start(b: &[u8], at: usize, floor: usize) -> usize {
         s += 1;
     }
     s
+}
+
+/// True when the local part starting at `s` is a link's user information (`https://jane@host`,
+/// `postgres://app:secret@db`), not an address.
+fn is_link_user(b: &[u8], s: usize) -> bool {
+    let floor = s.saturating_sub(2 * MAX_LOCAL);
+    let mut i = s;
+    while i > floor && b[i - 1] != b'/' && b[i - 1].is_ascii_graphic() {
+        i -= 1;
+    }
+    i >= 3 && &b[i - 3..i] == b"://"
 }
 
 fn is_open(c: u8) -> bool {
@@ -201,6 +212,8 @@ mod tests {
                 "a@example.com,b@example.net",
                 "email 0..13 \"a@example.com\"\nemail 14..27 \"b@example.net\"",
             ),
+            ("https://example.com/contact/jane@example.com", r#"email 28..44 "jane@example.com""#),
+            ("mailto:jane@example.com", r#"email 7..23 "jane@example.com""#),
         ];
         for (text, want) in cases {
             assert_eq!(detect(&[Entity::Email], text), want, "{text}");
@@ -253,6 +266,8 @@ mod tests {
             "price @ 5.99",
             "user@-example.com",
             "user@.com",
+            "https://jane@example.com/x",
+            "postgres://app:s3cret@db.example.com/prod",
         ];
         for text in cases {
             assert_eq!(detect(&[Entity::Email], text), "", "{text}");
