@@ -210,7 +210,7 @@ impl Detectors {
             ip::find_v6(text, out);
         }
         if let Some(secrets) = &self.secrets {
-            secrets.find(text, out);
+            secrets.find(text, seen.colon || seen.equals, out);
         }
         if out.len() - base > 1 {
             tidy(&mut out[base..]);
@@ -391,6 +391,7 @@ struct Seen {
     digit: bool,
     at: bool,
     colon: bool,
+    equals: bool,
     /// `(`, `[`, `{` or `<`, which may bracket the "at" of a spelled-out address.
     bracket: bool,
 }
@@ -404,6 +405,7 @@ impl Seen {
         let mut digit = [0u8; 16];
         let mut at = [0u8; 16];
         let mut colon = [0u8; 16];
+        let mut equals = [0u8; 16];
         let mut bracket = [0u8; 16];
         let (blocks, rest) = b.as_chunks::<16>();
         for block in blocks {
@@ -411,6 +413,7 @@ impl Seen {
                 digit[k] |= u8::from(c.wrapping_sub(b'0') < 10);
                 at[k] |= u8::from(c == b'@');
                 colon[k] |= u8::from(c == b':');
+                equals[k] |= u8::from(c == b'=');
                 bracket[k] |= u8::from(matches!(c, b'(' | b'[' | b'{' | b'<'));
             }
         }
@@ -421,6 +424,7 @@ impl Seen {
             digit: any(digit) || rest.iter().any(u8::is_ascii_digit),
             at: any(at) || rest.contains(&b'@'),
             colon: any(colon) || rest.contains(&b':'),
+            equals: any(equals) || rest.contains(&b'='),
             bracket: any(bracket) || rest.iter().any(|c| matches!(c, b'(' | b'[' | b'{' | b'<')),
         }
     }

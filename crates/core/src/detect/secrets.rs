@@ -1,14 +1,17 @@
-//! Secrets: API tokens of well-known shapes (reported as [`Entity::ApiKey`], JSON Web Tokens
-//! included), PEM/PGP private key blocks and passwords written out after a keyword.
+//! Secrets: API tokens of well-known shapes, webhook addresses, keys and tokens assigned to a
+//! named setting (`api_key=…`, `"clientSecret": "…"`, `Bearer …`), all reported as
+//! [`Entity::ApiKey`]; PEM/PGP private key blocks; passwords written out after a keyword or in a
+//! link's user information (`postgres://app:s3cret@db.example`).
 //!
-//! Every secret kind starts with a fixed prefix ("AKIA", "ghp_", "-----BEGIN ", "pass", ...), so
+//! Every secret kind starts with a fixed prefix ("AKIA", "ghp_", "-----BEGIN ", "pass", "://",
+//! ...), so
 //! a multi-pattern searcher over the prefixes of the wanted kinds finds all candidates, and each
 //! hit is checked against the token's real shape by hand-written byte tests. The searcher is
 //! aho-corasick's packed (SIMD "Teddy") searcher where the CPU allows, which scans a tweet in a
-//! few nanoseconds. Token prefixes and password keywords are kept in two separate searchers: Teddy
-//! sorts patterns into a handful of buckets by their first bytes, and mixing the common letters of
-//! "pass"/"pw" into the token buckets makes every bucket fire on ordinary words, which measured
-//! about four times slower than two small searchers.
+//! few nanoseconds. Token prefixes, setting names and password keywords are kept in separate
+//! searchers: Teddy sorts patterns into a handful of buckets by their first bytes, and mixing the
+//! common letters of "pass"/"pw" into the token buckets makes every bucket fire on ordinary words,
+//! which measured about four times slower than two small searchers.
 
 use aho_corasick::{AhoCorasick, MatchKind, packed};
 
@@ -26,8 +29,20 @@ enum Kind {
     Gitlab,
     Npm,
     Jwt,
+    SlackWebhook,
+    DiscordWebhook,
+    SendGrid,
+    Shopify,
+    HuggingFace,
+    DigitalOcean,
+    PyPi,
+    /// The last word of a setting's name ("api_key", "clientSecret", "GITHUB_TOKEN").
+    Setting,
+    Bearer,
     PrivateKey,
     Password,
+    /// "://", the user information of a link may follow.
+    UrlCredentials,
 }
 
 const API_PREFIXES: &[(&str, Kind)] = &[
@@ -47,7 +62,48 @@ const API_PREFIXES: &[(&str, Kind)] = &[
     ("glpat-", Kind::Gitlab),
     ("npm_", Kind::Npm),
     ("eyJ", Kind::Jwt),
+    // The rarer ends of "hooks.slack.com/" and "discord[app].com/api/webhooks/" are searched
+    // for: Teddy looks at a pattern's first three bytes, and "hoo" and "dis" start many words.
+    (".slack.com/", Kind::SlackWebhook),
+    ("/webhooks/", Kind::DiscordWebhook),
+    ("SG.", Kind::SendGrid),
+    ("shp", Kind::Shopify),
+    ("hf_", Kind::HuggingFace),
+    // "dop_v1_", "doo_v1_" and "dor_v1_"; the version is the rarer part to search for.
+    ("_v1_", Kind::DigitalOcean),
+    ("pypi-AgEIcHlwaS5vcmc", Kind::PyPi),
 ];
+
+/// The words that end a setting holding a secret, in the case variants settings are written in,
+/// and "Bearer", which introduces a token in an `Authorization:` header; each needs a ':' or '='
+/// in the text.
+const SETTING_PREFIXES: &[(&str, Kind)] = &[
+    ("key", Kind::Setting),
+    ("Key", Kind::Setting),
+    ("KEY", Kind::Setting),
+    ("secret", Kind::Setting),
+    ("Secret", Kind::Setting),
+    ("SECRET", Kind::Setting),
+    ("token", Kind::Setting),
+    ("Token", Kind::Setting),
+    ("TOKEN", Kind::Setting),
+    // After "Authorization:"; "bea" starts too many words to look for it in every post.
+    ("Bearer ", Kind::Bearer),
+    ("bearer ", Kind::Bearer),
+];
+
+const LINK_CREDENTIAL_PREFIXES: &[(&str, Kind)] = &[("://", Kind::UrlCredentials)];
+
+/// Setting names (lower case, without '_', '-' and '.') ending in "key" that hold a secret; a
+/// bare "key" is too often a door's or a song's.
+const SECRET_KEY_NAMES: &[&[u8]] =
+    &[b"apikey", b"accesskey", b"secretkey", b"signingkey", b"privatekey", b"masterkey"];
+
+/// The shortest and longest value taken for a setting or after "Bearer".
+const MIN_SETTING_VALUE: usize = 16;
+const MAX_SETTING_VALUE: usize = 512;
+/// The longest setting name looked at, in bytes ("AWS_SECRET_ACCESS_KEY" is 21).
+const MAX_SETTING_NAME: usize = 64;
 
 const KEY_PREFIXES: &[(&str, Kind)] = &[("-----BEGIN ", Kind::PrivateKey)];
 
@@ -81,10 +137,17 @@ const MAX_PASSWORD: usize = 128;
 /// The longest label between "-----BEGIN " and "-----".
 const MAX_PEM_LABEL: usize = 48;
 
+/// Words in a link's password that stand for one rather than being one
+/// (`postgres://user:password@localhost`).
+const PLACEHOLDERS: &[&[u8]] = &[b"password", b"passwd", b"pass", b"pwd", b"secret", b"pw"];
+
 /// Searchers over the prefixes of the wanted secret kinds.
 #[derive(Debug, Clone)]
 pub(super) struct Secrets {
     tokens: Option<Prefixes>,
+    /// Settings' names and links' user information, looked for only in a text holding a ':' or
+    /// '=', which few posts do.
+    assignments: Option<Prefixes>,
     passwords: Option<Prefixes>,
 }
 
@@ -98,14 +161,27 @@ impl Secrets {
         if private_keys {
             tokens.extend_from_slice(KEY_PREFIXES);
         }
+        let mut assignments: Vec<(&str, Kind)> = Vec::new();
+        if api_keys {
+            assignments.extend_from_slice(SETTING_PREFIXES);
+        }
+        if passwords {
+            assignments.extend_from_slice(LINK_CREDENTIAL_PREFIXES);
+        }
         let tokens = Prefixes::new(&tokens);
+        let assignments = Prefixes::new(&assignments);
         let passwords = if passwords { Prefixes::new(PASSWORD_PREFIXES) } else { None };
-        (tokens.is_some() || passwords.is_some()).then_some(Secrets { tokens, passwords })
+        (tokens.is_some() || assignments.is_some() || passwords.is_some()).then_some(Secrets {
+            tokens,
+            assignments,
+            passwords,
+        })
     }
 
-    /// Appends every secret in `text`.
-    pub(super) fn find(&self, text: &str, out: &mut Vec<Detection>) {
-        for prefixes in [&self.tokens, &self.passwords].into_iter().flatten() {
+    /// Appends every secret in `text`; `assigns` tells whether it holds a ':' or '='.
+    pub(super) fn find(&self, text: &str, assigns: bool, out: &mut Vec<Detection>) {
+        let assignments = if assigns { &self.assignments } else { &None };
+        for prefixes in [&self.tokens, assignments, &self.passwords].into_iter().flatten() {
             prefixes.find(text.as_bytes(), out);
         }
     }
@@ -160,8 +236,8 @@ impl Prefixes {
             let Some(m) = found else { break };
             let kind = self.kinds[m.pattern().as_usize()];
             match check(kind, b, m.start(), m.end()) {
-                Some((entity, end)) => {
-                    out.push(Detection { entity, start: m.start(), end });
+                Some((entity, start, end)) => {
+                    out.push(Detection { entity, start, end });
                     // Skipping the whole secret keeps key material (say, base64 in a PEM block)
                     // from producing more hits.
                     at = end;
@@ -172,13 +248,27 @@ impl Prefixes {
     }
 }
 
-/// Checks the text around a prefix at `[s, e)`; returns the entity and the end of the secret.
-fn check(kind: Kind, b: &[u8], s: usize, e: usize) -> Option<(Entity, usize)> {
+/// Checks the text around a prefix at `[s, e)`; returns the entity and the span of the secret,
+/// which may start before the prefix (a webhook's scheme, a setting's name).
+fn check(kind: Kind, b: &[u8], s: usize, e: usize) -> Option<(Entity, usize, usize)> {
     let prev = s.checked_sub(1).map(|i| b[i]);
-    let api = |end: Option<usize>| end.map(|end| (Entity::ApiKey, end));
+    let api = |end: Option<usize>| end.map(|end| (Entity::ApiKey, s, end));
     match kind {
-        Kind::PrivateKey => private_key(b, e).map(|end| (Entity::PrivateKey, end)),
-        Kind::Password => password(b, s).map(|end| (Entity::Password, end)),
+        Kind::PrivateKey => private_key(b, e).map(|end| (Entity::PrivateKey, s, end)),
+        Kind::Password => password(b, s).map(|end| (Entity::Password, s, end)),
+        Kind::UrlCredentials => {
+            url_credentials(b, s).map(|(start, end)| (Entity::Password, start, end))
+        }
+        Kind::Setting => setting(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end)),
+        Kind::DigitalOcean => {
+            digital_ocean(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
+        }
+        Kind::SlackWebhook => {
+            slack_webhook(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
+        }
+        Kind::DiscordWebhook => {
+            discord_webhook(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
+        }
         _ if prev.is_some_and(|c| is_word(c) || c == b'-') => None,
         Kind::Aws => api(exact(b, e, 16, |c| c.is_ascii_uppercase() || c.is_ascii_digit())),
         Kind::GithubClassic => api(between(b, e, 36, 251, u8::is_ascii_alphanumeric)),
@@ -190,6 +280,11 @@ fn check(kind: Kind, b: &[u8], s: usize, e: usize) -> Option<(Entity, usize)> {
         Kind::Slack => api(slack(b, e)),
         Kind::OpenAi => api(openai(b, e)),
         Kind::Jwt => api(jwt(b, s)),
+        Kind::SendGrid => api(sendgrid(b, e)),
+        Kind::Shopify => api(shopify(b, e)),
+        Kind::HuggingFace => api(exact(b, e, 34, u8::is_ascii_alphabetic)),
+        Kind::PyPi => api(between(b, e, 50, 1000, is_base64url)),
+        Kind::Bearer => api(bearer(b, e)),
     }
 }
 
@@ -275,6 +370,278 @@ fn jwt(b: &[u8], s: usize) -> Option<usize> {
     let sig = payload_end + 1;
     let end = run(b, sig, is_base64url);
     (end - sig >= 16 && b.get(end) != Some(&b'.')).then_some(end)
+}
+
+/// Where a link that the match at `s` belongs to starts: back over a subdomain ("ptb.") and a
+/// scheme ("https://").
+fn link_start(b: &[u8], s: usize) -> usize {
+    let mut start = s;
+    while start > 0
+        && s - start < 64
+        && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'.')
+    {
+        start -= 1;
+    }
+    if start >= 3 && &b[start - 3..start] == b"://" {
+        let scheme_end = start - 3;
+        let scheme = run_back(b, scheme_end, 16, u8::is_ascii_alphabetic);
+        if scheme < scheme_end {
+            return scheme;
+        }
+    }
+    start
+}
+
+/// The start of the run of `class` bytes ending at `end`, at most `max` bytes long.
+fn run_back(b: &[u8], end: usize, max: usize, class: impl Fn(&u8) -> bool) -> usize {
+    let mut start = end;
+    while start > 0 && end - start < max && class(&b[start - 1]) {
+        start -= 1;
+    }
+    start
+}
+
+/// `[s, e)` is ".slack.com/" after "hooks": "services/T…/B…/secret" (or a workflow's or
+/// trigger's path), whose last part is the secret. The finding starts at the link's scheme.
+fn slack_webhook(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let host = s.checked_sub(5)?;
+    if &b[host..s] != b"hooks" || host.checked_sub(1).is_some_and(|p| is_word(b[p]) || b[p] == b'-')
+    {
+        return None;
+    }
+    let rest = &b[e..];
+    let kind: &[u8] = [&b"services/"[..], b"workflows/", b"triggers/"]
+        .into_iter()
+        .find(|k| rest.starts_with(k))?;
+    let mut pos = e + kind.len();
+    let mut parts = 0;
+    let last = loop {
+        let end = run(b, pos, u8::is_ascii_alphanumeric);
+        if end == pos {
+            return None;
+        }
+        parts += 1;
+        let len = end - pos;
+        pos = end;
+        if b.get(pos) == Some(&b'/') && b.get(pos + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            pos += 1;
+        } else {
+            break len;
+        }
+    };
+    (parts >= 3 && last >= 20 && b.get(pos).is_none_or(|&c| !is_word(c)))
+        .then(|| (link_start(b, host), pos))
+}
+
+/// `[s, e)` is "/webhooks/" after "discord.com/api" or "discordapp.com/api": a numeric id, '/',
+/// and the token. The finding starts at the link's scheme and subdomain ("https://ptb.").
+fn discord_webhook(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let before = &b[..s];
+    let host = [&b"discord.com/api"[..], b"discordapp.com/api"]
+        .into_iter()
+        .find(|h| before.ends_with(h))
+        .map(|h| s - h.len())?;
+    if host.checked_sub(1).is_some_and(|p| is_word(b[p]) || b[p] == b'-') {
+        return None;
+    }
+    let id_end = run(b, e, u8::is_ascii_digit);
+    if !(17..=20).contains(&(id_end - e)) || b.get(id_end) != Some(&b'/') {
+        return None;
+    }
+    let end = between(b, id_end + 1, 60, 100, is_base64url)?;
+    Some((link_start(b, host), end))
+}
+
+/// `e` is just past "shp": the token's kind ("at_", "ca_", "pa_", "ss_") and 32 hex digits.
+fn shopify(b: &[u8], e: usize) -> Option<usize> {
+    let kind = b.get(e..e + 3)?;
+    if ![&b"at_"[..], b"ca_", b"pa_", b"ss_"].contains(&kind) {
+        return None;
+    }
+    exact(b, e + 3, 32, u8::is_ascii_hexdigit)
+}
+
+/// `[s, e)` is "_v1_" after "dop", "doo" or "dor": 64 lower-case hex digits follow.
+fn digital_ocean(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let start = s.checked_sub(3)?;
+    if ![&b"dop"[..], b"doo", b"dor"].contains(&&b[start..s])
+        || start.checked_sub(1).is_some_and(|p| is_word(b[p]) || b[p] == b'-')
+    {
+        return None;
+    }
+    let end = exact(b, e, 64, |c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))?;
+    Some((start, end))
+}
+
+/// "SG." then a 22-character id, '.', and a 43-character secret.
+fn sendgrid(b: &[u8], e: usize) -> Option<usize> {
+    let id_end = run(b, e, is_base64url);
+    if id_end - e != 22 || b.get(id_end) != Some(&b'.') {
+        return None;
+    }
+    exact(b, id_end + 1, 43, is_base64url)
+}
+
+/// `[s, e)` is "key", "secret" or "token" in some letter case, ending a setting's name: the
+/// name, ':' or '=' (or "=>"), and a value that looks machine-made. Returns the span from the
+/// name to the value's end (its closing quote included).
+fn setting(b: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    // "keyboard", "tokens" and "secretary" are other words.
+    if b.get(e).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let mut pos = e;
+    // The closing quote of a JSON or YAML key.
+    if matches!(b.get(pos), Some(b'"' | b'\'')) {
+        pos += 1;
+    }
+    pos = skip_blanks(b, pos);
+    match b.get(pos) {
+        Some(b':' | b'=') => pos += 1,
+        _ => return None,
+    }
+    if b.get(pos) == Some(&b'>') {
+        pos += 1;
+    }
+    let start = run_back(b, s, MAX_SETTING_NAME, |&c| is_word(c) || matches!(c, b'-' | b'.'));
+    if start > 0 && s - start == MAX_SETTING_NAME {
+        return None;
+    }
+    let mut start = start + b[start..s].iter().take_while(|&&c| matches!(c, b'-' | b'.')).count();
+    if b[s..e].eq_ignore_ascii_case(b"key") && !names_secret_key(&b[start..e]) {
+        // Written as words: "API key:", "Private Key =".
+        let word = run_back(b, start.saturating_sub(1), 16, u8::is_ascii_alphanumeric);
+        if start == 0 || b[start - 1] != b' ' || !names_secret_key(&b[word..e]) {
+            return None;
+        }
+        start = word;
+    }
+    pos = skip_blanks(b, pos);
+    let quote = match b.get(pos) {
+        Some(&q @ (b'"' | b'\'' | b'`')) => {
+            pos += 1;
+            Some(q)
+        }
+        _ => None,
+    };
+    let mut end = run(b, pos, is_token_byte);
+    let value_end = match quote {
+        Some(q) if b.get(end) == Some(&q) => end + 1,
+        Some(_) => return None,
+        None => {
+            // A sentence may end right after the value.
+            while end > pos && b[end - 1] == b'.' {
+                end -= 1;
+            }
+            end
+        }
+    };
+    let value = &b[pos..end];
+    let contract_address = value.len() == 42
+        && value.starts_with(b"0x")
+        && value[2..].iter().all(u8::is_ascii_hexdigit);
+    (machine_made(value) && !contract_address).then_some((start, value_end))
+}
+
+/// Whether a setting's name ending in "key" names a secret ("api_key", "apiKey",
+/// "AWS_SECRET_ACCESS_KEY"): compared without case and without '_', '-' and '.'.
+fn names_secret_key(name: &[u8]) -> bool {
+    SECRET_KEY_NAMES.iter().any(|wanted| {
+        let mut letters = name.iter().rev().filter(|c| c.is_ascii_alphanumeric());
+        wanted.iter().rev().all(|w| letters.next().is_some_and(|c| c.eq_ignore_ascii_case(w)))
+    })
+}
+
+/// `e` is just past "Bearer ": a token that looks machine-made. A JSON Web Token is left to
+/// [`jwt`], which names it on its own.
+fn bearer(b: &[u8], e: usize) -> Option<usize> {
+    let mut end = run(b, e, is_token_byte);
+    while end > e && b[end - 1] == b'.' {
+        end -= 1;
+    }
+    let value = &b[e..end];
+    (!value.starts_with(b"eyJ") && machine_made(value)).then_some(end)
+}
+
+/// Bytes of tokens: base64 (both alphabets), hex, and the separators tokens use.
+fn is_token_byte(c: &u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+' | b'/' | b'=' | b'.' | b'~')
+}
+
+/// A value that a program made rather than a person typed: a UUID, or a stretch of at least 12
+/// letters and digits between the separators people write phrases with (base64's '/' and '+'
+/// included) that switches between letters and digits, or from a small letter to a capital, at
+/// least three times ("4eC39HqLyjWD"). "the-best-recipe-2024" and "Summer2024Vibes" are typed.
+fn machine_made(value: &[u8]) -> bool {
+    if !(MIN_SETTING_VALUE..=MAX_SETTING_VALUE).contains(&value.len()) {
+        return false;
+    }
+    let uuid = value.len() == 36
+        && value.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        });
+    uuid || value
+        .split(|c| matches!(c, b'-' | b'_' | b'.' | b'=' | b'~'))
+        .any(|part| part.len() >= 12 && mixes_classes(part))
+}
+
+fn mixes_classes(part: &[u8]) -> bool {
+    let switches = part
+        .windows(2)
+        .filter(|pair| {
+            let (a, b) = (pair[0], pair[1]);
+            (a.is_ascii_digit() && b.is_ascii_alphabetic())
+                || (a.is_ascii_alphabetic() && b.is_ascii_digit())
+                || (a.is_ascii_lowercase() && b.is_ascii_uppercase())
+        })
+        .count();
+    switches >= 3 && part.iter().any(u8::is_ascii_digit) && part.iter().any(u8::is_ascii_alphabetic)
+}
+
+/// `s` is at "://": a link whose user information holds a password
+/// (`scheme://user:password@host`). Returns the span from the scheme to the end of the host and
+/// port.
+fn url_credentials(b: &[u8], s: usize) -> Option<(usize, usize)> {
+    let mut start =
+        run_back(b, s, 32, |&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'));
+    while start < s && !b[start].is_ascii_alphabetic() {
+        start += 1;
+    }
+    if start == s || (start > 0 && is_word(b[start - 1])) {
+        return None;
+    }
+    let user_end = run(b, s + 3, |&c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, b'-' | b'.' | b'_' | b'~' | b'%' | b'!' | b'$' | b'&' | b'\'' | b'(')
+            || matches!(c, b')' | b'*' | b'+' | b',' | b';' | b'=')
+    });
+    if b.get(user_end) != Some(&b':') {
+        return None;
+    }
+    let pass_start = user_end + 1;
+    let pass_end =
+        run(b, pass_start, |&c| c.is_ascii_graphic() && !matches!(c, b'@' | b'/' | b'?' | b'#'));
+    if b.get(pass_end) != Some(&b'@') || !url_password(&b[pass_start..pass_end]) {
+        return None;
+    }
+    let host_start = pass_end + 1;
+    let mut end = run(b, host_start, |&c| {
+        c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'[' | b']' | b':')
+    });
+    while end > host_start && matches!(b[end - 1], b'.' | b':' | b'-') {
+        end -= 1;
+    }
+    (end > host_start).then_some((start, end))
+}
+
+/// A password in a link, unless it is masked (`****`), a placeholder (`password`, `<password>`,
+/// `${DB_PASSWORD}`, `%s`) or too long to be one.
+fn url_password(value: &[u8]) -> bool {
+    let masked = value.iter().all(|&c| c == b'*' || c.eq_ignore_ascii_case(&b'x'));
+    let placeholder = PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(value))
+        || matches!(value.first(), Some(b'<' | b'{' | b'[' | b'$' | b'%'));
+    !value.is_empty() && value.len() <= MAX_PASSWORD && !masked && !placeholder
 }
 
 /// `e` is just past "-----BEGIN ". The block runs through its matching END line, or to the end
@@ -424,8 +791,13 @@ mod tests {
             ("aws AKIA|IOSFODNN7EXAMPLE ok", r#"api_key 4..24 "AKIA|IOSFODNN7EXAMPLE""#),
             ("ASIA|Y34FZKBOKMUTVV7A", r#"api_key 0..20 "ASIA|Y34FZKBOKMUTVV7A""#),
             (
+                "ghp_|aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+                r#"api_key 0..40 "ghp_|aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789""#,
+            ),
+            // Assigned to a setting, the setting's name is part of the finding.
+            (
                 "token=ghp_|aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
-                r#"api_key 6..46 "ghp_|aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789""#,
+                r#"api_key 0..46 "token=ghp_|aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789""#,
             ),
             (
                 "github_pat_|11ABCDEFG0123456789abc_defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -467,6 +839,182 @@ mod tests {
     }
 
     #[test]
+    fn finds_more_token_formats() {
+        let cases = [
+            (
+                "SG.|ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr ok",
+                r#"api_key 0..69 "SG.|ngeVfQFYQlKU0ufo8x5d1A.TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr""#,
+            ),
+            (
+                "shpat_|0123456789abcdef0123456789ABCDEF",
+                r#"api_key 0..38 "shpat_|0123456789abcdef0123456789ABCDEF""#,
+            ),
+            (
+                "(shpss_|0123456789abcdef0123456789abcdef)",
+                r#"api_key 1..39 "shpss_|0123456789abcdef0123456789abcdef""#,
+            ),
+            (
+                "HF: hf_|AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh",
+                r#"api_key 4..41 "hf_|AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh""#,
+            ),
+            (
+                "dop_v1_|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                r#"api_key 0..71 "dop_v1_|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef""#,
+            ),
+            (
+                "pypi-|AgEIcHlwaS5vcmcCJDU1ZjRkNjA3LWE2OTEtNGFkMi04YmJiLTE2ZDNlNjJhZTUzYwACKlsz",
+                r#"api_key 0..77 "pypi-|AgEIcHlwaS5vcmcCJDU1ZjRkNjA3LWE2OTEtNGFkMi04YmJiLTE2ZDNlNjJhZTUzYwACKlsz""#,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect_split(text), want.replace('|', ""), "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_webhook_addresses() {
+        let cases = [
+            (
+                "post to https://hooks.slack.com/|services/T0ABC1234/B0DEF5678/aBcDeFgHiJkLmNoPqRsTuVwX please",
+                r#"api_key 8..85 "https://hooks.slack.com/|services/T0ABC1234/B0DEF5678/aBcDeFgHiJkLmNoPqRsTuVwX""#,
+            ),
+            (
+                "hooks.slack.com/|workflows/T0ABC1234/A0DEF5678/123456789012345678/aBcDeFgHiJkLmNoPqRsTuVwX.",
+                r#"api_key 0..89 "hooks.slack.com/|workflows/T0ABC1234/A0DEF5678/123456789012345678/aBcDeFgHiJkLmNoPqRsTuVwX""#,
+            ),
+            (
+                "https://ptb.discord.com/api/|webhooks/112233445566778899/Ab-Cd_Ef0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST",
+                r#"api_key 0..120 "https://ptb.discord.com/api/|webhooks/112233445566778899/Ab-Cd_Ef0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST""#,
+            ),
+            (
+                "discordapp.com/api/|webhooks/112233445566778899/Ab-Cd_Ef0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST",
+                r#"api_key 0..111 "discordapp.com/api/|webhooks/112233445566778899/Ab-Cd_Ef0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST""#,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect_split(text), want.replace('|', ""), "{text}");
+        }
+        // The service's pages are not secrets.
+        for text in [
+            "https://hooks.slack.com/services/",
+            "see https://api.slack.com/messaging/webhooks",
+            "https://discord.com/api/webhooks/ is documented",
+            "https://discord.com/api/webhooks/112233445566778899/short",
+        ] {
+            assert_eq!(detect(SECRETS, text), "", "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_secrets_assigned_to_settings() {
+        let cases = [
+            (
+                "api_key=9f8e7d6c5b4a3928|1726354453627182",
+                r#"api_key 0..40 "api_key=9f8e7d6c5b4a39281726354453627182""#,
+            ),
+            (
+                r#"{"clientSecret": "Xy7|Qp2Lm9Rt4Vw8Zk3N"}"#,
+                r#"api_key 2..38 "clientSecret\": \"Xy7Qp2Lm9Rt4Vw8Zk3N\"""#,
+            ),
+            (
+                "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/|bPxRfiCYEXAMPLEKEY",
+                r#"api_key 7..69 "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY""#,
+            ),
+            (
+                "GITHUB_TOKEN: 'a1b2c3d4e5f6|a7b8c9d0'.",
+                r#"api_key 0..36 "GITHUB_TOKEN: 'a1b2c3d4e5f6a7b8c9d0'""#,
+            ),
+            (
+                "https://api.example.com/v1/items?access_token=Q2x|pZW50SWQ6MTIzNDU2&page=2",
+                r#"api_key 33..66 "access_token=Q2xpZW50SWQ6MTIzNDU2""#,
+            ),
+            (
+                "My API key: 9f8e7d6c5b4a3928|1726354453627182",
+                r#"api_key 3..44 "API key: 9f8e7d6c5b4a39281726354453627182""#,
+            ),
+            (
+                "Private Key = 4c0883a69102937d6231471b5dbb6204|fe5129617082792ae468d01a3f362318",
+                r#"api_key 0..78 "Private Key = 4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318""#,
+            ),
+            (
+                "secret => 123e4567-e89b-12d3-|a456-426614174000",
+                r#"api_key 0..46 "secret => 123e4567-e89b-12d3-a456-426614174000""#,
+            ),
+            (
+                "curl -H 'authorization: bearer 8f14e45fceea|167a5a36dedd4bea2543'",
+                r#"api_key 24..63 "bearer 8f14e45fceea167a5a36dedd4bea2543""#,
+            ),
+            (
+                "Authorization: Bearer 8f14e45fceea|167a5a36dedd4bea2543",
+                r#"api_key 15..54 "Bearer 8f14e45fceea167a5a36dedd4bea2543""#,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect_split(text), want.replace('|', ""), "{text}");
+        }
+    }
+
+    #[test]
+    fn ignores_settings_that_hold_no_secret() {
+        let cases = [
+            "key: the one under the mat",
+            "the key=value format",
+            "Public key: 04a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd",
+            "the key: 9f8e7d6c5b4a39281726354453627182",
+            "primary_key=user_id",
+            "keyboard=9f8e7d6c5b4a39281726354453627182",
+            "secret: the-best-recipe-2024",
+            "my secret: Summer2024Vibes",
+            "secret_key = Password123456",
+            "api_key=<YOUR_API_KEY>",
+            "API_KEY=${API_KEY}",
+            "token: your_token_here",
+            "tokens=12345678901234567890",
+            "Token: 0x6982508145454Ce325dDbE47a25d4ec3d2311933",
+            "secret: 'unterminated9f8e7d6c5b4a3928",
+            "the bearer of good news",
+            "Bearer eyJhbGciOiJIUzI1NiJ9 alone",
+            "secretary: Jane Doe 2024-01-01",
+        ];
+        for text in cases {
+            assert_eq!(detect(SECRETS, text), "", "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_passwords_in_links() {
+        let cases = [
+            (
+                "db: postgres://admin:s3cretpass@db.internal:5432/prod",
+                r#"password 4..48 "postgres://admin:s3cretpass@db.internal:5432""#,
+            ),
+            (
+                "redis://:hunter2@cache.example.",
+                r#"password 0..30 "redis://:hunter2@cache.example""#,
+            ),
+            (
+                "ftp://jane:p%40ss:word@[2001:db8::1]:21/file",
+                r#"password 0..39 "ftp://jane:p%40ss:word@[2001:db8::1]:21""#,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(detect(SECRETS, text), want, "{text}");
+        }
+        for text in [
+            "postgres://user:password@localhost/db",
+            "mysql://root:<password>@localhost",
+            "https://app:${DB_PASSWORD}@db.example",
+            "https://jane:****@example.com",
+            "https://jane@example.com/x",
+            "https://example.com:8080/x@y",
+            "see https://example.com/a:b@c",
+            "x://a:b",
+        ] {
+            assert_eq!(detect(SECRETS, text), "", "{text}");
+        }
+    }
+
+    #[test]
     fn ignores_lookalike_tokens() {
         let cases = [
             "xoxo see you soon",
@@ -475,6 +1023,12 @@ mod tests {
             "AKIA|IOSFODNN7EXAMPLE1",
             "ghp_short",
             "a risk-free task-based plan",
+            "shpxx_|0123456789abcdef0123456789abcdef",
+            "xdop_v1_|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "api_v1_|0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "join our discord.com/invite/acme",
+            "xhooks.slack.com/|services/T0ABC1234/B0DEF5678/aBcDeFgHiJkLmNoPqRsTuVwX",
+            "notdiscord.com/api/|webhooks/112233445566778899/Ab-Cd_Ef0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST",
             "sk-this-is-a-very-long-hyphenated-phrase-really",
             "eyJhbGciOiJIUzI1NiJ9 alone",
             "sk_test_|4eC39HqLyjWDarjtT1zdp7dc",
