@@ -194,9 +194,8 @@ impl Detectors {
         find_all(Some(self), false, text, AsciiForms::of(text).as_ref(), out, &mut Vec::new());
     }
 
-    fn find_in(&self, text: &str, out: &mut Vec<Detection>) {
+    fn find_in(&self, text: &str, seen: &Seen, out: &mut Vec<Detection>) {
         let base = out.len();
-        let seen = Seen::of(text.as_bytes());
         if seen.digit && DIGIT_ENTITIES.iter().any(|&e| self.wants(e)) {
             self.scan_digits(text, out);
         }
@@ -295,11 +294,16 @@ pub fn find_all(
 ) {
     let plain = forms.map_or(text, AsciiForms::as_str);
     let (first_detection, first_link) = (detections.len(), found_links.len());
+    let seen = Seen::of(plain.as_bytes());
     if let Some(detectors) = detectors {
-        detectors.find_in(plain, detections);
+        detectors.find_in(plain, &seen, detections);
     }
     if with_links {
         links::find_links_in(plain, found_links);
+        // A defanged link holds a bracket ("bit(.)ly") or a colon ("hxxps://").
+        if seen.bracket || seen.colon {
+            links::find_defanged_links_in(plain, found_links, first_link);
+        }
     }
     if let Some(forms) = forms {
         for detection in &mut detections[first_detection..] {

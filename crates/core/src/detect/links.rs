@@ -53,6 +53,101 @@ pub(super) fn find_links_in(text: &str, out: &mut Vec<Link>) {
     ip_links_with_scheme(text, out, base);
 }
 
+/// Appends the links written "defanged", to be read but not clicked: `bit(.)ly/3abc`,
+/// `evil[.]com`, `evil[dot]com/x`, `hxxps://evil.com`. Every reader can type such a link back,
+/// so writing one is a known way past link filters. Each is found as its typed-back form would
+/// be, with that form's host (`bit.ly`) and its span in `text`. A link already in `out[base..]`
+/// that one of them contains gives way to it, one that overlaps it otherwise stays, and
+/// `out[base..]` stays in order of start.
+pub(super) fn find_defanged_links_in(text: &str, out: &mut Vec<Link>, base: usize) {
+    let b = text.as_bytes();
+    let brackets = memchr::memchr3_iter(b'[', b'(', b'{', b).filter_map(|i| bracketed_dot(b, i));
+    let schemes = memchr::memchr_iter(b':', b).filter_map(|colon| defanged_scheme(b, colon));
+    let mut markers: Vec<(usize, usize, &str)> = brackets.chain(schemes).collect();
+    if markers.is_empty() {
+        return;
+    }
+    markers.sort_unstable();
+    let mut plain = String::with_capacity(text.len());
+    let mut original = Vec::with_capacity(text.len() + 1);
+    let mut replaced = Vec::with_capacity(markers.len());
+    let mut copied = 0;
+    for &(start, len, replacement) in &markers {
+        if start < copied {
+            continue;
+        }
+        plain.push_str(&text[copied..start]);
+        original.extend(copied..start);
+        replaced.push(plain.len());
+        plain.push_str(replacement);
+        original.extend(std::iter::repeat_n(start, replacement.len()));
+        copied = start + len;
+    }
+    plain.push_str(&text[copied..]);
+    original.extend(copied..=text.len());
+    let mut found = Vec::new();
+    find_links_in(&plain, &mut found);
+    let mut defanged: Vec<Link> = found
+        .into_iter()
+        .filter(|link| replaced.iter().any(|&at| link.start <= at && at < link.end))
+        .map(|link| Link { start: original[link.start], end: original[link.end], ..link })
+        .collect();
+    if defanged.is_empty() {
+        return;
+    }
+    // The plain reading may have taken a part of one ("hxxp://evil" of "hxxp://evil[.]com").
+    let mut links: Vec<Link> = out
+        .drain(base..)
+        .filter(|seen| !defanged.iter().any(|d| d.start <= seen.start && seen.end <= d.end))
+        .collect();
+    defanged.retain(|d| !links.iter().any(|seen| seen.start < d.end && d.start < seen.end));
+    links.append(&mut defanged);
+    links.sort_by_key(|link| link.start);
+    out.append(&mut links);
+}
+
+/// A dot written in brackets between two host labels at `open`: `(.)`, `[.]`, `{.}`, `[dot]`,
+/// `(DOT)`; its start, length and the dot it stands for.
+fn bracketed_dot(b: &[u8], open: usize) -> Option<(usize, usize, &'static str)> {
+    let close = match b[open] {
+        b'(' => b')',
+        b'[' => b']',
+        _ => b'}',
+    };
+    let label = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-' || *c >= 0x80;
+    if !open.checked_sub(1).is_some_and(|p| label(&b[p])) {
+        return None;
+    }
+    let inner = if b.get(open + 1) == Some(&b'.') {
+        1
+    } else if b.get(open + 1..open + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"dot")) {
+        3
+    } else {
+        return None;
+    };
+    let after = open + 1 + inner;
+    (b.get(after) == Some(&close) && b.get(after + 1).is_some_and(label)).then_some((
+        open,
+        inner + 2,
+        ".",
+    ))
+}
+
+/// "hxxp://" or "hxxps://" (any letter case) with its colon at `colon`: the "http" it stands for.
+fn defanged_scheme(b: &[u8], colon: usize) -> Option<(usize, usize, &'static str)> {
+    if !b.get(colon + 1..)?.starts_with(b"//") {
+        return None;
+    }
+    let s_len = usize::from(colon > 0 && b[colon - 1].eq_ignore_ascii_case(&b's'));
+    let start = colon.checked_sub(4 + s_len)?;
+    if !b[start..start + 4].eq_ignore_ascii_case(b"hxxp")
+        || start.checked_sub(1).is_some_and(|p| b[p].is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    Some((start, 4, "http"))
+}
+
 /// The common case is a post without links. A link needs "://", a dot before a letter (a
 /// domain label) or a dotted quad (a raw IPv4 host); a dot before a digit is usually a price or a
 /// decimal, which would otherwise send every "$49.99" through the full scanner.
@@ -411,6 +506,39 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(links(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_defanged_links() {
+        let cases = [
+            ("go to bit(.)ly/3abc now", r#"6..19 "bit(.)ly/3abc" host=bit.ly"#),
+            ("evil[.]com/x", r#"0..12 "evil[.]com/x" host=evil.com"#),
+            (
+                "see evil[DOT]example{.}com",
+                r#"4..26 "evil[DOT]example{.}com" host=evil.example.com"#,
+            ),
+            ("hxxps://evil.com/payload", r#"0..24 "hxxps://evil.com/payload" host=evil.com"#),
+            ("hXXp://evil[.]com", r#"0..17 "hXXp://evil[.]com" host=evil.com"#),
+            (
+                "acme.com and tinyurl(.)com/y6",
+                "0..8 \"acme.com\" host=acme.com\n13..29 \"tinyurl(.)com/y6\" host=tinyurl.com",
+            ),
+            ("ｂｉｔ(.)ｌｙ/x", r#"0..20 "ｂｉｔ(.)ｌｙ/x" host=bit.ly"#),
+        ];
+        for (text, want) in cases {
+            assert_eq!(links(text), want, "{text}");
+        }
+        for text in [
+            "one (.) two",
+            "f(.)",
+            "(.)com",
+            "the end[.] Next",
+            "wait (dot) com",
+            "hxxp is not a scheme",
+            "a.b (.) c.d",
+        ] {
+            assert_eq!(links(text), "", "{text}");
         }
     }
 
