@@ -466,6 +466,18 @@ fn drop_contained(out: &mut Vec<Detection>, base: usize) {
     out.truncate(kept);
 }
 
+/// True when the text at `s` is in a link's user information (`https://jane@host`,
+/// `postgres://app:secret@db`): the run of printable characters before it, up to a '/', ends
+/// with "://".
+pub(super) fn is_link_user(b: &[u8], s: usize) -> bool {
+    let floor = s.saturating_sub(128);
+    let mut i = s;
+    while i > floor && b[i - 1] != b'/' && b[i - 1].is_ascii_graphic() {
+        i -= 1;
+    }
+    i >= 3 && &b[i - 3..i] == b"://"
+}
+
 /// Word bytes for boundary checks: identifiers and numbers never start or end inside one.
 fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'

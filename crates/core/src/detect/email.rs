@@ -12,7 +12,7 @@
 
 use email_address::{EmailAddress, Options};
 
-use super::{Detection, Entity, find_byte};
+use super::{Detection, Entity, find_byte, is_link_user};
 
 /// RFC 5321 limits: a local part of at most 64 bytes, a domain of at most 253.
 const MAX_LOCAL: usize = 64;
@@ -91,17 +91,6 @@ fn local_start(b: &[u8], at: usize, floor: usize) -> usize {
         s += 1;
     }
     s
-}
-
-/// True when the local part starting at `s` is a link's user information (`https://jane@host`,
-/// `postgres://app:secret@db`), not an address.
-fn is_link_user(b: &[u8], s: usize) -> bool {
-    let floor = s.saturating_sub(2 * MAX_LOCAL);
-    let mut i = s;
-    while i > floor && b[i - 1] != b'/' && b[i - 1].is_ascii_graphic() {
-        i -= 1;
-    }
-    i >= 3 && &b[i - 3..i] == b"://"
 }
 
 fn is_open(c: u8) -> bool {

@@ -15,7 +15,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind, packed};
 
-use super::{Detection, Entity, is_word};
+use super::{Detection, Entity, is_link_user, is_word};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -675,7 +675,8 @@ fn find_bytes(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// `s` is at a possible keyword. Accepts "keyword: value", "keyword = value" and
 /// "keyword is value"; returns the end of the value.
 fn password(b: &[u8], s: usize) -> Option<usize> {
-    if s > 0 && is_word(b[s - 1]) {
+    // "postgres://pw:…@db" names a user; the link's password is found as such.
+    if s > 0 && is_word(b[s - 1]) || is_link_user(b, s) {
         return None;
     }
     let word_end = run(b, s, u8::is_ascii_alphabetic);
@@ -992,6 +993,7 @@ mod tests {
                 "redis://:hunter2@cache.example.",
                 r#"password 0..30 "redis://:hunter2@cache.example""#,
             ),
+            ("ftp://pw:Xy7Qp2@files.example", r#"password 0..29 "ftp://pw:Xy7Qp2@files.example""#),
             (
                 "ftp://jane:p%40ss:word@[2001:db8::1]:21/file",
                 r#"password 0..39 "ftp://jane:p%40ss:word@[2001:db8::1]:21""#,

@@ -161,6 +161,10 @@ const FRAGMENTS: &[&str] = &[
     "Bearer ",
     "SG.",
     "hf_",
+    "[.]",
+    "(.)",
+    "[dot]",
+    "hxxps://",
     "-----BEGIN RSA PRIVATE KEY-----",
     "-----END RSA PRIVATE KEY-----",
     "http://",
@@ -252,6 +256,55 @@ proptest! {
         let mut out = Vec::new();
         Detectors::new(Entity::ALL).with_phone_regions(&national_regions()).find(&text, &mut out);
         check_spans(&text, out.iter().map(|d| (d.start, d.end)));
+    }
+
+    #[test]
+    fn defanged_links_are_read_as_typed_back(
+        labels in prop::collection::vec("[a-z][a-z0-9]{0,9}", 1..3),
+        dots in prop::collection::vec(prop::sample::select(&[".", "[.]", "(.)", "{.}", "[dot]", "(DOT)"][..]), 3),
+        path in "[a-z0-9]{1,8}",
+    ) {
+        let mut written = String::new();
+        let mut host = String::new();
+        for (i, label) in labels.iter().chain(std::iter::once(&"com".to_owned())).enumerate() {
+            if i > 0 {
+                written.push_str(dots[i - 1]);
+                host.push('.');
+            }
+            written.push_str(label);
+            host.push_str(label);
+        }
+        let text = format!("see {written}/{path} now");
+        let mut out = Vec::new();
+        find_links(&text, &mut out);
+        prop_assert_eq!(out.len(), 1, "{:?}", out);
+        prop_assert_eq!(&out[0].host, &host);
+        prop_assert_eq!(&text[out[0].start..out[0].end], format!("{written}/{path}"));
+    }
+
+    #[test]
+    fn passwords_in_links_are_found(
+        scheme in "[a-z][a-z0-9+]{1,7}",
+        user in "[a-z0-9._-]{0,8}",
+        password in "[A-Za-z0-9][A-Za-z0-9!$&*+,;=~-]{2,19}",
+        host in "[a-z][a-z0-9-]{0,8}\\.[a-z]{2,6}",
+    ) {
+        prop_assume!(!["password", "passwd", "pass", "pwd", "secret"].contains(&password.to_lowercase().as_str()));
+        prop_assume!(!password.chars().all(|c| c == '*' || c.eq_ignore_ascii_case(&'x')));
+        let link = format!("{scheme}://{user}:{password}@{host}");
+        let text = format!("db at {link}/main, thanks");
+        prop_assert_eq!(detect(&[Entity::Password], &text), format!("password 6..{} {:?}", 6 + link.len(), link));
+    }
+
+    #[test]
+    fn secrets_assigned_to_settings_are_found(
+        name in prop::sample::select(&["api_key", "API_KEY", "apiKey", "client_secret", "ACCESS_TOKEN", "x-api-key"][..]),
+        separator in prop::sample::select(&["=", ":", ": ", " = ", "=>"][..]),
+        value in "([0-9][a-fA-F]){8,20}",
+    ) {
+        let setting = format!("{name}{separator}{value}");
+        let text = format!("try {setting} please");
+        prop_assert_eq!(detect(&[Entity::ApiKey], &text), format!("api_key 4..{} {:?}", 4 + setting.len(), setting));
     }
 
     #[test]
