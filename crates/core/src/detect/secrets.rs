@@ -253,22 +253,18 @@ impl Prefixes {
 fn check(kind: Kind, b: &[u8], s: usize, e: usize) -> Option<(Entity, usize, usize)> {
     let prev = s.checked_sub(1).map(|i| b[i]);
     let api = |end: Option<usize>| end.map(|end| (Entity::ApiKey, s, end));
+    let api_span =
+        |span: Option<(usize, usize)>| span.map(|(start, end)| (Entity::ApiKey, start, end));
     match kind {
         Kind::PrivateKey => private_key(b, e).map(|end| (Entity::PrivateKey, s, end)),
         Kind::Password => password(b, s).map(|end| (Entity::Password, s, end)),
         Kind::UrlCredentials => {
             url_credentials(b, s).map(|(start, end)| (Entity::Password, start, end))
         }
-        Kind::Setting => setting(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end)),
-        Kind::DigitalOcean => {
-            digital_ocean(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
-        }
-        Kind::SlackWebhook => {
-            slack_webhook(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
-        }
-        Kind::DiscordWebhook => {
-            discord_webhook(b, s, e).map(|(start, end)| (Entity::ApiKey, start, end))
-        }
+        Kind::Setting => api_span(setting(b, s, e)),
+        Kind::DigitalOcean => api_span(digital_ocean(b, s, e)),
+        Kind::SlackWebhook => api_span(slack_webhook(b, s, e)),
+        Kind::DiscordWebhook => api_span(discord_webhook(b, s, e)),
         _ if prev.is_some_and(|c| is_word(c) || c == b'-') => None,
         Kind::Aws => api(exact(b, e, 16, |c| c.is_ascii_uppercase() || c.is_ascii_digit())),
         Kind::GithubClassic => api(between(b, e, 36, 251, u8::is_ascii_alphanumeric)),
@@ -375,13 +371,7 @@ fn jwt(b: &[u8], s: usize) -> Option<usize> {
 /// Where a link that the match at `s` belongs to starts: back over a subdomain ("ptb.") and a
 /// scheme ("https://").
 fn link_start(b: &[u8], s: usize) -> usize {
-    let mut start = s;
-    while start > 0
-        && s - start < 64
-        && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'.')
-    {
-        start -= 1;
-    }
+    let start = run_back(b, s, 64, |&c| c.is_ascii_alphanumeric() || c == b'.');
     if start >= 3 && &b[start - 3..start] == b"://" {
         let scheme_end = start - 3;
         let scheme = run_back(b, scheme_end, 16, u8::is_ascii_alphabetic);
