@@ -69,9 +69,22 @@ struct CompiledRule {
 #[derive(Debug)]
 enum RuleKind {
     Plain,
-    Proximity { within: u32, ordered: bool, same_sentence: bool },
-    Disclosure { within: u32 },
-    Links { deny: Vec<String>, allow: Vec<String>, shorteners: bool, ip: bool },
+    Proximity {
+        within: u32,
+        ordered: bool,
+        same_sentence: bool,
+    },
+    Disclosure {
+        within: u32,
+    },
+    Links {
+        /// The denied domains' [`detect::lookalike_key`]s.
+        deny: Vec<String>,
+        allow: Vec<String>,
+        shorteners: bool,
+        ip: bool,
+        lookalike: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,6 +110,8 @@ pub struct CheckScratch {
     term_matches: Vec<TermMatch>,
     detections: Vec<Detection>,
     links: Vec<Link>,
+    /// The look-alike key of the link host being checked against deny lists.
+    host_key: String,
     /// The post's fullwidth forms read as ASCII, when it has any.
     ascii: detect::AsciiForms,
     candidates: Vec<Candidate>,
@@ -295,23 +310,37 @@ impl Engine {
 
     /// Turns the links `find_all` put in `scratch.links` into candidates.
     fn link_candidates(&self, post: &Post<'_>, scratch: &mut CheckScratch) {
-        for link in &scratch.links {
+        let CheckScratch { links, host_key, candidates, .. } = scratch;
+        for link in links.iter() {
+            let host = link.host.as_str();
+            // Worked out on first need, once per link whatever the number of rules.
+            let mut keyed = false;
+            let mut lookalike_host = None;
             for &rule in &self.link_rules {
                 let compiled = &self.rules[rule];
-                let RuleKind::Links { deny, allow, shorteners, ip } = &compiled.kind else {
+                let RuleKind::Links { deny, allow, shorteners, ip, lookalike } = &compiled.kind
+                else {
                     continue;
                 };
                 if !compiled.scope.covers(post) {
                     continue;
                 }
-                let host = link.host.as_str();
+                let denied = !deny.is_empty() && {
+                    if !keyed {
+                        detect::lookalike_key(host, host_key);
+                        keyed = true;
+                    }
+                    deny.iter().any(|key| detect::host_matches(host_key, key))
+                };
                 let hit = (*ip && link.is_ip)
                     || (*shorteners && detect::is_shortener(host))
-                    || deny.iter().any(|domain| detect::host_matches(host, domain))
+                    || denied
+                    || (*lookalike
+                        && *lookalike_host.get_or_insert_with(|| detect::is_lookalike_host(host)))
                     || (!allow.is_empty()
                         && !allow.iter().any(|domain| detect::host_matches(host, domain)));
                 if hit {
-                    scratch.candidates.push(Candidate {
+                    candidates.push(Candidate {
                         rule,
                         start: link.start,
                         end: link.end,
@@ -638,13 +667,19 @@ impl<'a> Compiler<'a> {
                     }
                     RuleKind::Plain
                 }
-                Matcher::Links { deny, allow, shorteners, ip } => {
+                Matcher::Links { deny, allow, shorteners, ip, lookalike } => {
                     link_rules.push(index);
+                    let key = |domain: &String| {
+                        let mut key = String::new();
+                        detect::lookalike_key(domain, &mut key);
+                        key
+                    };
                     RuleKind::Links {
-                        deny: deny.clone(),
+                        deny: deny.iter().map(key).collect(),
                         allow: allow.clone(),
                         shorteners: *shorteners,
                         ip: *ip,
+                        lookalike: *lookalike,
                     }
                 }
                 Matcher::Disclosure { within, .. } => RuleKind::Disclosure { within: *within },

@@ -243,9 +243,9 @@ pub enum Matcher {
     },
     /// Personal data or secrets found by validating detectors.
     Detect(Vec<Entity>),
-    /// Links by domain, shorteners and raw IP addresses.
+    /// Links by domain, shorteners, raw IP addresses and look-alike letters.
     Links {
-        /// Domains whose links are findings.
+        /// Domains whose links are findings, also when a host is written to look like one.
         deny: Vec<String>,
         /// If not empty, links to any other domain are findings.
         allow: Vec<String>,
@@ -253,6 +253,9 @@ pub enum Matcher {
         shorteners: bool,
         /// Report links to raw IP addresses.
         ip: bool,
+        /// Report links whose host mixes in letters of another script that look like Latin
+        /// ones, as browsers refuse to show (`pаypal.com` with a Cyrillic `а`).
+        lookalike: bool,
     },
     /// Triggers that need a disclosure marker near the start of the post.
     Disclosure {

@@ -83,7 +83,7 @@ fn the_complete_example_in_the_format_docs_works() {
     let body = &body[body.find('\n').unwrap() + 1..];
     let body = &body[..body.find("\n````").expect("the block is closed") + 1];
     let result = verify("docs/policy-format.md", body, &MemoryFiles::default());
-    assert_eq!(result, "ok 19 examples");
+    assert_eq!(result, "ok 20 examples");
 }
 
 fn folder_files(dir: &Path) -> MemoryFiles {

@@ -366,6 +366,68 @@ pub fn host_matches(host: &str, domain: &str) -> bool {
     tail.eq_ignore_ascii_case(domain) && (head.is_empty() || head.ends_with(b"."))
 }
 
+/// Writes into `key` the form that a host and every host written to look like it share, so
+/// that a deny list also catches `pаypal.com` (a Cyrillic `а`), `xn--80aa0cbo65f.com` (all
+/// Cyrillic, as a browser sends it), `paypa1.com` and `pâypal.com` when it names `paypal.com`.
+///
+/// The host is read as a browser reads it (UTS #46: `xn--` labels decoded, letters lowercased),
+/// then each character becomes its prototype in Unicode's confusables (the UTS #39 skeleton:
+/// Cyrillic `р` is `p`, `0` is `o`, `1` is `l`, `m` is `rn`), lowercased, with accents and other
+/// combining marks left out. Keys are compared with [`host_matches`], label by label.
+pub fn lookalike_key(host: &str, key: &mut String) {
+    key.clear();
+    if host.is_ascii() && !has_punycode(host) {
+        // The skeleton of a lowercase ASCII host differs from it in three letters only (the
+        // tests hold this against the full mapping), and nearly every host is ASCII.
+        for c in host.chars() {
+            match c.to_ascii_lowercase() {
+                '0' => key.push('o'),
+                '1' => key.push('l'),
+                'm' => key.push_str("rn"),
+                c => key.push(c),
+            }
+        }
+        return;
+    }
+    let (unicode, _) = idna::domain_to_unicode(host);
+    for c in unicode_security::skeleton(&unicode) {
+        if !unicode_normalization::char::is_combining_mark(c) {
+            key.extend(c.to_lowercase());
+        }
+    }
+}
+
+/// True when a label of the host is written with letters that imitate others, the hosts
+/// browsers show as `xn--…` instead of as written: a label that mixes Latin with Cyrillic or
+/// Greek (`pаypal.com`), or with any script outside the combinations languages use together
+/// (Latin with Han, kana or Hangul are fine), or holds a character no identifier may (`i❤.ws`);
+/// and, under an ASCII top-level domain, a label every one of whose characters reads as ASCII
+/// (`раураl.com`, all Cyrillic; `gօօgle.com`, with Armenian `օ`). The host may be written
+/// with `xn--` labels or as Unicode. ASCII hosts (`paypa1.com`) are not, whatever they imitate:
+/// only a deny list says what a host must not look like ([`lookalike_key`]).
+pub fn is_lookalike_host(host: &str) -> bool {
+    use unicode_security::{RestrictionLevel, RestrictionLevelDetection};
+    if host.is_ascii() && !has_punycode(host) {
+        return false;
+    }
+    let (unicode, valid) = idna::domain_to_unicode(host);
+    if valid.is_err() {
+        // No browser opens it (`xn--` followed by no valid Punycode).
+        return false;
+    }
+    let ascii_tld =
+        unicode.trim_end_matches('.').rsplit('.').next().is_some_and(|tld| tld.is_ascii());
+    unicode.split('.').filter(|label| !label.is_ascii()).any(|label| {
+        label.detect_restriction_level() >= RestrictionLevel::MinimallyRestrictive
+            || (ascii_tld && unicode_security::skeleton(label).all(|c| c.is_ascii()))
+    })
+}
+
+/// True when the host may hold a label written in Punycode (`xn--…`), in any letter case.
+fn has_punycode(host: &str) -> bool {
+    host.as_bytes().windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--"))
+}
+
 /// True for well-known URL shorteners (bit.ly, t.co, tinyurl.com, goo.gl, ow.ly, is.gd, buff.ly, rebrand.ly, cutt.ly, tiny.cc, rb.gy, lnkd.in, dlvr.it, trib.al, shorturl.at, ... a list of ~25).
 ///
 /// Subdomains count ("www.tinyurl.com"). First-party shorteners that can only point at their
@@ -443,8 +505,14 @@ const GENERIC_TLDS: &[&str] = &[
 mod tests {
     use super::{
         AMBIGUOUS_COUNTRY_TLDS, COUNTRY_TLDS, GENERIC_TLDS, Link, find_links, host_matches,
-        is_shortener,
+        is_lookalike_host, is_shortener, lookalike_key,
     };
+
+    fn key(host: &str) -> String {
+        let mut key = String::from("left over");
+        lookalike_key(host, &mut key);
+        key
+    }
 
     fn links(text: &str) -> String {
         let mut out = Vec::new();
@@ -617,6 +685,91 @@ mod tests {
         }
         for host in ["example.com", "notbit.ly", "youtu.be", "co"] {
             assert!(!is_shortener(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn lookalike_keys_are_shared_by_hosts_written_to_look_alike() {
+        let paypal = key("paypal.com");
+        assert_eq!(paypal, "paypal.corn");
+        for host in [
+            "PayPal.com",
+            "pаypal.com",          // Cyrillic а
+            "раураl.com",          // all Cyrillic
+            "xn--80aa0cbo65f.com", // all Cyrillic, as a browser sends it
+            "XN--80AA0CBO65F.COM",
+            "xn--pypal-4ve.com", // Cyrillic а again
+            "paypa1.com",
+            "pâypal.com",
+            "pa\u{302}ypal.com", // the accent as a combining mark
+            "ｐａｙｐａｌ.com",
+            "paypal.corn",
+        ] {
+            assert_eq!(key(host), paypal, "{host}");
+        }
+        for host in ["paypal.co", "paypals.com", "pay-pal.com", "paypal.com.evil", "bücher.de"] {
+            assert_ne!(key(host), paypal, "{host}");
+        }
+        assert_eq!(key("bücher.de"), key("xn--bcher-kva.de"));
+        assert_eq!(key("bücher.de"), key("bucher.de"));
+        assert_eq!(key("g00gle.com"), key("google.com"));
+        assert_eq!(key("arnazon.com"), key("amazon.com"));
+        assert!(host_matches(&key("login.pаypal.com"), &paypal));
+        assert!(!host_matches(&key("notpaypal.com"), &paypal));
+        assert_eq!(key(""), "");
+    }
+
+    #[test]
+    fn ascii_lookalike_keys_agree_with_the_full_mapping() {
+        // The ASCII lane maps three characters by hand; the Unicode lane must agree on every
+        // character a host can hold, and on upper case (hosts come lowercased, lists may not).
+        for c in ('a'..='z').chain('A'..='Z').chain('0'..='9').chain(['-', '.', '_']) {
+            let ascii = key(&format!("{c}.example"));
+            let mut full = String::new();
+            for m in
+                unicode_security::skeleton(&format!("{}\u{e9}.example", c.to_ascii_lowercase()))
+            {
+                full.extend(m.to_lowercase());
+            }
+            // The é takes the Unicode lane; with its accent left out, the rest must match.
+            let full = full.replacen("e\u{301}", "", 1);
+            assert_eq!(ascii, full, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn lookalike_hosts() {
+        for host in [
+            "pаypal.com",          // Latin with a Cyrillic а
+            "раураl.com",          // all Cyrillic, every letter reads as Latin
+            "xn--80aa0cbo65f.com", // the same, as a browser sends it
+            "xn--pple-43d.com",    // аpple, Cyrillic а
+            "login.xn--pple-43d.com",
+            "αpple.com",   // Greek alpha
+            "gօօgle.com",  // Armenian օ
+            "ѕсоре.com",   // all Cyrillic
+            "i❤.ws",       // no identifier holds a heart
+            "ɑpple.com",   // Latin alpha, a technical letter
+            "kırmızı.com", // the documented false alarm: dotless ı reads as i
+        ] {
+            assert!(is_lookalike_host(host), "{host}");
+        }
+        for host in [
+            "paypal.com",
+            "paypa1.com", // ASCII imitations are for deny lists
+            "xn--",
+            "xn--zz.com", // no valid Punycode: no browser opens it
+            "münchen.de",
+            "xn--mnchen-3ya.de",
+            "bücher.de",
+            "例え.jp",
+            "日本語example.jp", // Han with Latin, as Japanese writes
+            "москва.рф",        // Cyrillic under a Cyrillic top-level domain
+            "сосо.рф",          // every letter reads as Latin, but the domain is Cyrillic
+            "ελλάδα.gr",
+            "",
+        ] {
+            assert!(!is_lookalike_host(host), "{host}");
         }
     }
 }

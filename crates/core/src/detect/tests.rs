@@ -313,4 +313,36 @@ proptest! {
         Detectors::new(Entity::ALL).with_phone_regions(&national_regions()).find(&text, &mut out);
         check_spans(&text, out.iter().map(|d| (d.start, d.end)));
     }
+
+    #[test]
+    fn hosts_with_a_cyrillic_letter_for_a_latin_one_look_alike(
+        label in "[a-z]{0,6}[aceopxy][a-z]{0,6}",
+        pick in any::<prop::sample::Index>(),
+        tld in prop::sample::select(&["com", "net", "org", "io"][..]),
+        punycode in any::<bool>(),
+    ) {
+        let swappable: Vec<usize> = label.char_indices().filter(|(_, c)| "aceopxy".contains(*c)).map(|(i, _)| i).collect();
+        let at = swappable[pick.index(swappable.len())];
+        let cyrillic = "асеорху".chars().nth("aceopxy".find(&label[at..=at]).unwrap()).unwrap();
+        let mut spoof = label.clone();
+        spoof.replace_range(at..=at, cyrillic.encode_utf8(&mut [0; 4]));
+        let host = format!("{label}.{tld}");
+        let mut spoof = format!("{spoof}.{tld}");
+        if punycode {
+            spoof = idna::domain_to_ascii(&spoof).unwrap();
+        }
+        prop_assert!(super::is_lookalike_host(&spoof), "{spoof}");
+        prop_assert!(!super::is_lookalike_host(&host), "{host}");
+        let (mut key, mut spoof_key) = (String::new(), String::new());
+        super::lookalike_key(&host, &mut key);
+        super::lookalike_key(&spoof, &mut spoof_key);
+        prop_assert_eq!(key, spoof_key);
+    }
+
+    #[test]
+    fn lookalike_checks_never_panic(host in any::<String>()) {
+        let mut key = String::new();
+        super::lookalike_key(&host, &mut key);
+        super::is_lookalike_host(&host);
+    }
 }

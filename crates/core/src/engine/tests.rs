@@ -245,6 +245,41 @@ fn links_by_deny_allow_shortener_and_ip() {
 }
 
 #[test]
+fn deny_lists_catch_hosts_written_to_look_like_a_denied_domain() {
+    let deny = rule("L", "block", "links = { deny = [\"PayPal.com.\", \"bücher.example\"] }");
+    for text in [
+        "log in at pаypal.com/verify",           // Cyrillic а
+        "log in at https://xn--80aa0cbo65f.com", // all Cyrillic, as sent
+        "log in at paypa1.com/verify",
+        "log in at https://secure.pâypal.com/x",
+        "see https://bucher.example/x",
+        "see https://xn--bcher-kva.example/x",
+    ] {
+        assert!(findings(&deny, text).starts_with("block\nL "), "{text}");
+    }
+    for text in
+        ["paypal.co/x", "https://paypals.com", "https://notpaypal.com", "https://bach.example"]
+    {
+        assert_eq!(findings(&deny, text), "allow", "{text}");
+    }
+}
+
+#[test]
+fn lookalike_links_mix_in_letters_of_another_script() {
+    let rules = rule("LA", "flag", "links = { lookalike = true }");
+    assert_eq!(
+        findings(&rules, "Sign in: https://xn--pple-43d.com/id now"),
+        "flag\nLA 9..36 \"https://xn--pple-43d.com/id\""
+    );
+    assert_eq!(findings(&rules, "Sign in: gօօgle.com/x"), "flag\nLA 9..23 \"gօօgle.com/x\"");
+    for text in
+        ["https://paypal.com", "paypa1.com/x", "Ich war in münchen.de/x", "https://例え.jp/x"]
+    {
+        assert_eq!(findings(&rules, text), "allow", "{text}");
+    }
+}
+
+#[test]
 fn disclosure_needs_a_marker_near_the_start() {
     let rules = rule(
         "AD",

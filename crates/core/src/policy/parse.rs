@@ -482,6 +482,7 @@ impl<'a> DocParser<'a> {
                 allow: p.field(f, "allow", base).unwrap_or_default(),
                 shorteners: p.field(f, "shorteners", base).unwrap_or_default(),
                 ip: p.field(f, "ip", base).unwrap_or_default(),
+                lookalike: p.field(f, "lookalike", base).unwrap_or_default(),
             }),
             disclosure: self.nested(f, "disclosure", base, |p, f| RawDisclosure {
                 triggers: p.field(f, "triggers", base).unwrap_or_default(),
@@ -721,8 +722,8 @@ impl<'a> DocParser<'a> {
         }
         if let Some(links) = &raw.links {
             let l = links.get_ref();
-            if l.deny.is_empty() && l.allow.is_empty() && !l.shorteners && !l.ip {
-                self.error(base + links.span().start, "links matches nothing: give `deny`, `allow`, `shorteners = true` or `ip = true`");
+            if l.deny.is_empty() && l.allow.is_empty() && !l.shorteners && !l.ip && !l.lookalike {
+                self.error(base + links.span().start, "links matches nothing: give `deny`, `allow`, `shorteners = true`, `ip = true` or `lookalike = true`");
             }
             let domains = |list: &[String]| -> Vec<String> {
                 list.iter().map(|d| d.trim().trim_end_matches('.').to_lowercase()).collect()
@@ -732,6 +733,7 @@ impl<'a> DocParser<'a> {
                 allow: domains(&l.allow),
                 shorteners: l.shorteners,
                 ip: l.ip,
+                lookalike: l.lookalike,
             });
         }
         if let Some(disclosure) = &raw.disclosure {
@@ -937,7 +939,13 @@ const RULE_FIELDS: &[Field] = &[
     field("detect"),
     Field {
         name: "links",
-        nested: &[field("deny"), field("allow"), field("shorteners"), field("ip")],
+        nested: &[
+            field("deny"),
+            field("allow"),
+            field("shorteners"),
+            field("ip"),
+            field("lookalike"),
+        ],
     },
     Field {
         name: "disclosure",
@@ -1030,6 +1038,7 @@ struct RawLinks {
     allow: Vec<String>,
     shorteners: bool,
     ip: bool,
+    lookalike: bool,
 }
 
 /// A rule's `disclosure` table.

@@ -96,10 +96,13 @@ pub fn sentence(rule: &Rule) -> String {
             let things: Vec<&str> = entities.iter().map(|e| describe(*e)).collect();
             format!(" that contain {}", join(&things, "or"))
         }
-        Matcher::Links { deny, allow, shorteners, ip } => {
+        Matcher::Links { deny, allow, shorteners, ip, lookalike } => {
             let mut targets = Vec::new();
             if !deny.is_empty() {
-                targets.push(join(&quoted(deny), "or"));
+                targets.push(format!(
+                    "{} (or an address written to look like one)",
+                    join(&quoted(deny), "or")
+                ));
             }
             if !allow.is_empty() {
                 targets.push(format!("any site other than {}", join(&quoted(allow), "and")));
@@ -109,6 +112,11 @@ pub fn sentence(rule: &Rule) -> String {
             }
             if *ip {
                 targets.push("a raw IP address".to_owned());
+            }
+            if *lookalike {
+                targets.push(
+                    "an address spelled with look-alike letters from another script".to_owned(),
+                );
             }
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
             format!(" that link to {}", join(&targets, "or"))

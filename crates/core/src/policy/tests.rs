@@ -163,7 +163,7 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
         rule("P2", "proximity = { first = [\"a\"], second = [\"b\"] }"),
         rule("P3", "links = \"bit.ly\""),
         rule("P4", "disclosure = { triggers = \"ad\", markers = [\"#ad\"], within = 0 }"),
-        rule("P5", "[rule.links]\nshorteners = \"yes\"\nip = true"),
+        rule("P5", "[rule.links]\nshorteners = \"yes\"\nip = true\nlookalike = 1"),
         rule("P6", "proximity = { first = \"you\", second = [\"x\"], within = 3 }"),
     ];
     let source = doc(&format!("# T\n\n## C {{#c}}\n\n```rules\n{}```\n", rules.join("\n")));
@@ -180,7 +180,8 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
     p.md:44:27: `disclosure.triggers`: invalid type: string "ad", expected a sequence
     p.md:44:61: `within` must be from 1 to 1000 words
     p.md:53:14: `links.shorteners`: invalid type: string "yes", expected a boolean
-    p.md:62:23: `proximity.first`: invalid type: string "you", expected a sequence
+    p.md:55:13: `links.lookalike`: invalid type: integer `1`, expected a boolean
+    p.md:63:23: `proximity.first`: invalid type: string "you", expected a sequence
     "#);
 }
 
@@ -201,7 +202,7 @@ fn every_documented_key_is_accepted_at_every_level() {
         ),
         rule(
             "L",
-            "links = { deny = [\"bad.example\"], allow = [\"acme.example\"], shorteners = true, ip = true }",
+            "links = { deny = [\"bad.example\"], allow = [\"acme.example\"], shorteners = true, ip = true, lookalike = true }",
         ),
         rule("R", "regex = 'x+'"),
         rule("E", "detect = [\"email\"]"),

@@ -69,7 +69,7 @@ fn explain_turns_rules_into_sentences() {
         "- **LANG-1** (high): Posts that use \"darn\", \"heck\" or a term listed in `terms/words.txt` are flagged for a supervisor, unless the match is part of \"heck of a deal\". *Mind your language.*",
         "- **MONEY-1** (medium): Posts that mention \"guarantee\" or \"guaranteed\" within 2 words of \"returns\" or \"profit\" need approval before they go up. *Promises about returns need approval.*",
         "- **DATA-1** (critical): Posts that contain a payment card number or an e-mail address are blocked, unless the match is part of \"help@acme.example\". *No card numbers.*",
-        "- **LINK-1** (low): Posts that link to `bad.example` or a URL shortener are flagged for a supervisor. *Shortened links hide where they go.*",
+        "- **LINK-1** (low): Posts that link to `bad.example` (or an address written to look like one) or a URL shortener are flagged for a supervisor. *Shortened links hide where they go.*",
         "- **AD-1** (medium): Posts that mention \"sponsored\" or \"gifted\" without \"#ad\" in the first 3 words are flagged for a supervisor. *Disclose sponsorships at the start.*",
         "- **STATIC-1** (low): All bios and banners need approval before they go up. *Static content needs approval.*",
         "- \"Engineer at Acme\" (bio) → caught by STATIC-1",
