@@ -10,7 +10,7 @@
 //! must cost a few hundred CPU cycles. And a detector that cries wolf on dates, prices, version
 //! numbers or `@mentions` makes policies useless, so every candidate is validated for real
 //! (Luhn and issuer ranges, SSA allocation rules, libphonenumber metadata, IBAN mod-97, Base58Check
-//! and bech32 checksums, known token shapes). The way out is the same everywhere: a cheap
+//! and bech32 checksums, ICAO passport check digits, known token shapes). The way out is the same everywhere: a cheap
 //! byte-level scan finds the rare places worth a look (digits, `@`, `:`, and a few secret
 //! prefixes through aho-corasick's SIMD multi-pattern searcher) and only those are handed to the
 //! expensive validators.
@@ -24,6 +24,7 @@ mod email;
 mod iban;
 mod ip;
 mod links;
+mod passport;
 mod phone;
 mod secrets;
 mod ssn;
@@ -53,6 +54,9 @@ pub enum Entity {
     IpAddress,
     /// A Bitcoin (Base58Check or bech32/bech32m) or Ethereum address.
     CryptoWallet,
+    /// A passport's machine-readable zone with valid check digits, or a document number
+    /// written after the word "passport".
+    Passport,
     /// A credential token of a well-known shape (cloud, code hosting, chat, payment, AI
     /// providers, package registries) or a JSON Web Token.
     ApiKey,
@@ -72,6 +76,7 @@ impl Entity {
         Entity::Iban,
         Entity::IpAddress,
         Entity::CryptoWallet,
+        Entity::Passport,
         Entity::ApiKey,
         Entity::PrivateKey,
         Entity::Password,
@@ -87,6 +92,7 @@ impl Entity {
             Entity::Iban => "iban",
             Entity::IpAddress => "ip_address",
             Entity::CryptoWallet => "crypto_wallet",
+            Entity::Passport => "passport",
             Entity::ApiKey => "api_key",
             Entity::PrivateKey => "private_key",
             Entity::Password => "password",
@@ -107,7 +113,8 @@ impl Entity {
             | Entity::Phone
             | Entity::Iban
             | Entity::IpAddress
-            | Entity::CryptoWallet => true,
+            | Entity::CryptoWallet
+            | Entity::Passport => true,
             Entity::ApiKey | Entity::PrivateKey | Entity::Password => false,
         }
     }
@@ -146,13 +153,14 @@ pub struct Detectors {
 }
 
 /// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
-const DIGIT_ENTITIES: [Entity; 6] = [
+const DIGIT_ENTITIES: [Entity; 7] = [
     Entity::CreditCard,
     Entity::UsSsn,
     Entity::Phone,
     Entity::Iban,
     Entity::IpAddress,
     Entity::CryptoWallet,
+    Entity::Passport,
 ];
 
 impl Detectors {
@@ -245,6 +253,16 @@ impl Detectors {
         let b = text.as_bytes();
         let word = &b[ws..we];
         let hit = |entity, start, end| Some(Detection { entity, start, end });
+        if self.wants(Entity::Passport) {
+            if let Some((start, end)) = passport::zone_at(b, ws, we) {
+                return hit(Entity::Passport, start, end);
+            }
+            // Before the checks below: after the word "passport", nine digits are a passport
+            // number, whatever else they could be.
+            if passport::is_number_at(text, ws, we) {
+                return hit(Entity::Passport, ws, we);
+            }
+        }
         if self.wants(Entity::CryptoWallet) && crypto::is_wallet(word) {
             return hit(Entity::CryptoWallet, ws, we);
         }

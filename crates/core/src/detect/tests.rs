@@ -18,7 +18,7 @@ pub(super) fn detect(entities: &[Entity], text: &str) -> String {
 
 #[test]
 fn names_round_trip() {
-    assert_eq!(Entity::ALL.len(), 10);
+    assert_eq!(Entity::ALL.len(), 11);
     for &e in Entity::ALL {
         assert_eq!(Entity::parse(e.name()), Some(e));
         assert_eq!(e.to_string(), e.name());
@@ -29,7 +29,16 @@ fn names_round_trip() {
         Entity::ALL.iter().filter(|e| e.is_personal_data()).map(|e| e.name()).collect();
     assert_eq!(
         personal,
-        ["credit_card", "us_ssn", "email", "phone", "iban", "ip_address", "crypto_wallet"]
+        [
+            "credit_card",
+            "us_ssn",
+            "email",
+            "phone",
+            "iban",
+            "ip_address",
+            "crypto_wallet",
+            "passport"
+        ]
     );
 }
 
@@ -344,5 +353,50 @@ proptest! {
         let mut key = String::new();
         super::lookalike_key(&host, &mut key);
         super::is_lookalike_host(&host);
+    }
+
+    #[test]
+    fn passport_zones_with_valid_check_digits_are_found(
+        document in "[A-Z0-9][A-Z0-9<]{8}",
+        nationality in "[A-Z]{3}",
+        birth in (0u32..100, 1u32..13, 1u32..29),
+        expiry in (0u32..100, 1u32..13, 1u32..29),
+        sex in prop::sample::select(&['M', 'F', '<'][..]),
+        optional in "[A-Z0-9]{0,14}",
+        before in "[a-z :]{0,12}",
+    ) {
+        prop_assume!(document != "L898902C3");
+        let digit = |s: &str| char::from(b'0' + super::passport::check_digit(s.bytes()) as u8);
+        let date = |(y, m, d): (u32, u32, u32)| format!("{y:02}{m:02}{d:02}");
+        let (birth, expiry) = (date(birth), date(expiry));
+        let optional = format!("{optional:<<14}");
+        let optional_check = if optional.bytes().all(|c| c == b'<') { '<' } else { digit(&optional) };
+        let mut line = format!(
+            "{document}{}{nationality}{birth}{}{sex}{expiry}{}{optional}{optional_check}",
+            digit(&document), digit(&birth), digit(&expiry)
+        );
+        let composite = [&line[0..10], &line[13..20], &line[21..43]].concat();
+        line.push(digit(&composite));
+        let text = format!("{before}\n{line}\nok");
+        let at = before.len() + 1;
+        prop_assert_eq!(detect(&[Entity::Passport], &text), format!("passport {at}..{} {line:?}", at + 44));
+        // A wrong composite check digit, and the line is no zone.
+        let last = line.pop().unwrap();
+        line.push(if last == '9' { '0' } else { char::from(last as u8 + 1) });
+        prop_assert_eq!(detect(&[Entity::Passport], &line), "");
+    }
+
+    #[test]
+    fn numbers_after_the_word_passport_are_found(
+        keyword in prop::sample::select(&["passport", "Passport", "PASSPORT", "passeport", "Reisepass"][..]),
+        between in prop::sample::select(&[" ", ": ", " no. ", " number: ", " # ", " nr ", " number is "][..]),
+        number in "[A-Z]{0,2}[0-9]{6,8}",
+    ) {
+        let text = format!("{keyword}{between}{number} thanks");
+        let at = keyword.len() + between.len();
+        prop_assert_eq!(
+            detect(&[Entity::Passport], &text),
+            format!("passport {at}..{} {number:?}", at + number.len())
+        );
     }
 }

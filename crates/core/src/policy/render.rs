@@ -224,6 +224,7 @@ fn describe(entity: Entity) -> &'static str {
         Entity::Iban => "a bank account number (IBAN)",
         Entity::IpAddress => "an IP address",
         Entity::CryptoWallet => "a cryptocurrency wallet address",
+        Entity::Passport => "a passport number",
         Entity::ApiKey => "an API key or access token",
         Entity::PrivateKey => "a private key",
         Entity::Password => "a password",
