@@ -9,11 +9,11 @@
 //! second, and almost none of them contain anything sensitive, so the common "nothing here" case
 //! must cost a few hundred CPU cycles. And a detector that cries wolf on dates, prices, version
 //! numbers or `@mentions` makes policies useless, so every candidate is validated for real
-//! (Luhn and issuer ranges, SSA allocation rules, libphonenumber metadata, IBAN mod-97, Base58Check
-//! and bech32 checksums, ICAO passport check digits, known token shapes). The way out is the same everywhere: a cheap
-//! byte-level scan finds the rare places worth a look (digits, `@`, `:`, and a few secret
-//! prefixes through aho-corasick's SIMD multi-pattern searcher) and only those are handed to the
-//! expensive validators.
+//! (Luhn and issuer ranges, SSA allocation rules, libphonenumber metadata, IBAN mod-97,
+//! Base58Check and bech32 checksums, ICAO passport check digits, known token shapes). The way
+//! out is the same everywhere: a cheap byte-level scan finds the rare places worth a look
+//! (digits, `@`, `:`, and a few secret prefixes through aho-corasick's SIMD multi-pattern
+//! searcher) and only those are handed to the expensive validators.
 //!
 //! Offsets are byte offsets into the text and always fall on char boundaries, because every
 //! detection starts and ends next to an ASCII byte or at the ends of the text.
