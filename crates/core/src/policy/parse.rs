@@ -725,12 +725,11 @@ impl<'a> DocParser<'a> {
             if l.deny.is_empty() && l.allow.is_empty() && !l.shorteners && !l.ip && !l.lookalike {
                 self.error(base + links.span().start, "links matches nothing: give `deny`, `allow`, `shorteners = true`, `ip = true` or `lookalike = true`");
             }
-            let domains = |list: &[String]| -> Vec<String> {
-                list.iter().map(|d| d.trim().trim_end_matches('.').to_lowercase()).collect()
-            };
+            let deny = l.deny.iter().filter_map(|d| self.domain(d, base)).collect();
+            let allow = l.allow.iter().filter_map(|d| self.domain(d, base)).collect();
             return Some(Matcher::Links {
-                deny: domains(&l.deny),
-                allow: domains(&l.allow),
+                deny,
+                allow,
                 shorteners: l.shorteners,
                 ip: l.ip,
                 lookalike: l.lookalike,
@@ -810,6 +809,46 @@ impl<'a> DocParser<'a> {
             value: value.get_ref().clone(),
             at: self.lines.position(base + value.span().start),
         }
+    }
+
+    /// A domain of a `deny` or `allow` list, lowercased and without a trailing dot; `None`, with
+    /// an error that says what to write instead, for an entry no link's host could ever match
+    /// (`https://evil.com`, `evil.com/x`, `*.evil.com`, `evil com`).
+    fn domain(&mut self, value: &Spanned<String>, base: usize) -> Option<String> {
+        let written = value.get_ref().trim();
+        let domain = written.trim_end_matches('.').to_lowercase();
+        let at = base + value.span().start;
+        let host = |s: &str| {
+            let s = s.split_once("://").map_or(s, |(_, rest)| rest);
+            let s = s.rsplit_once('@').map_or(s, |(_, host)| host);
+            s[..s.find(['/', '?', '#', ':']).unwrap_or(s.len())].trim_start_matches("*.").to_owned()
+        };
+        let problem = if domain.is_empty() {
+            "an empty domain matches no link".to_owned()
+        } else if domain.parse::<std::net::IpAddr>().is_ok() {
+            return Some(domain);
+        } else if domain.contains("://") || domain.contains(['/', '?', '#', '@', ':']) {
+            format!(
+                "`{written}` is not a domain: links are matched by their host alone, so write `{}`",
+                host(&domain)
+            )
+        } else if domain.starts_with("*.") {
+            format!(
+                "`{written}`: a domain covers its subdomains already, so write `{}`",
+                host(&domain)
+            )
+        } else if domain.starts_with('.')
+            || domain.contains("..")
+            || !domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+        {
+            format!(
+                "`{written}` is not a domain name (letters, digits, `-` and dots between labels)"
+            )
+        } else {
+            return Some(domain);
+        };
+        self.error(at, problem);
+        None
     }
 
     fn parse_value<T: std::str::FromStr>(
@@ -1034,8 +1073,8 @@ struct RawProximity {
 
 /// A rule's `links` table.
 struct RawLinks {
-    deny: Vec<String>,
-    allow: Vec<String>,
+    deny: Vec<Spanned<String>>,
+    allow: Vec<Spanned<String>>,
     shorteners: bool,
     ip: bool,
     lookalike: bool,

@@ -186,6 +186,38 @@ fn every_problem_inside_a_nested_table_is_reported_at_its_place() {
 }
 
 #[test]
+fn link_lists_hold_domains_and_say_what_to_write_instead() {
+    let rules = [
+        rule(
+            "L1",
+            "links = { deny = [\"https://evil.example/x\", \"*.bad.example\", \"bad.example/path\", \" \", \"bad example\", \"a..example\"] }",
+        ),
+        rule("L2", "links = { allow = [\"http://user@acme.example:8080/\"], shorteners = true }"),
+        rule(
+            "L3",
+            "links = { deny = [\"Bücher.Example.\", \"203.0.113.7\", \"2001:db8::1\", \"xn--bcher-kva.example\"] }",
+        ),
+    ];
+    let source = doc(&format!("# T\n\n## C {{#c}}\n\n```rules\n{}```\n", rules.join("\n")));
+    let parsed = parse("p.md", &source);
+    let rejected: Vec<&str> = parsed.policy.rejected.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(rejected, ["L1", "L2"]);
+    let Some(Matcher::Links { deny, .. }) = parsed.policy.rules.first().map(|r| &r.matcher) else {
+        panic!("L3 is kept: {:?}", parsed.policy.rules)
+    };
+    assert_eq!(deny, &["bücher.example", "203.0.113.7", "2001:db8::1", "xn--bcher-kva.example"]);
+    insta::assert_snapshot!(lint(&source, &[]), @r#"
+    p.md:20:19: `https://evil.example/x` is not a domain: links are matched by their host alone, so write `evil.example`
+    p.md:20:45: `*.bad.example`: a domain covers its subdomains already, so write `bad.example`
+    p.md:20:62: `bad.example/path` is not a domain: links are matched by their host alone, so write `bad.example`
+    p.md:20:82: an empty domain matches no link
+    p.md:20:87: `bad example` is not a domain name (letters, digits, `-` and dots between labels)
+    p.md:20:102: `a..example` is not a domain name (letters, digits, `-` and dots between labels)
+    p.md:28:20: `http://user@acme.example:8080/` is not a domain: links are matched by their host alone, so write `acme.example`
+    "#);
+}
+
+#[test]
 fn every_documented_key_is_accepted_at_every_level() {
     let rules = [
         rule(
