@@ -336,7 +336,9 @@ impl Engine {
                     || (*shorteners && detect::is_shortener(host))
                     || denied
                     || (*lookalike
-                        && *lookalike_host.get_or_insert_with(|| detect::is_lookalike_host(host)))
+                        && (link.disguised
+                            || *lookalike_host
+                                .get_or_insert_with(|| detect::is_lookalike_host(host))))
                     || (!allow.is_empty()
                         && !allow.iter().any(|domain| detect::host_matches(host, domain)));
                 if hit {

@@ -254,7 +254,8 @@ pub enum Matcher {
         /// Report links to raw IP addresses.
         ip: bool,
         /// Report links whose host mixes in letters of another script that look like Latin
-        /// ones, as browsers refuse to show (`pаypal.com` with a Cyrillic `а`).
+        /// ones, as browsers refuse to show (`pаypal.com` with a Cyrillic `а`), and links that
+        /// put a host name before an `@` (`https://paypal.com@evil.example/`).
         lookalike: bool,
     },
     /// Triggers that need a disclosure marker near the start of the post.

@@ -25,6 +25,9 @@ pub struct Link {
     pub host: String,
     /// True when the host is an IPv4 or IPv6 address rather than a name.
     pub is_ip: bool,
+    /// True when a host name stands before an `@` (`https://paypal.com@evil.example/`): the
+    /// browser goes to the host after it, the reader sees the one before.
+    pub disguised: bool,
 }
 
 /// Appends the links (with or without scheme: "https://x.com/a", "www.acme.example", "bit.ly/3xyz", "http://192.168.0.1/x") found in text.
@@ -195,7 +198,11 @@ fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
         _ => (false, link),
     };
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (user, authority) = match authority.rsplit_once('@') {
+        Some((user_info, host)) => (user_info.split(':').next(), host),
+        None => (None, authority),
+    };
+    let disguised = user.is_some_and(|user| user.contains('.') && plausible_bare_host(user, false));
     let raw = authority.split(':').next().unwrap_or(authority).trim_end_matches('.');
     if raw.is_empty() {
         return None;
@@ -207,11 +214,13 @@ fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
         if !plausible {
             return None;
         }
-        return Some(Link { start, end, host: raw.to_lowercase(), is_ip });
+        return Some(Link { start, end, host: raw.to_lowercase(), is_ip, disguised });
     }
     match url_ipv4(raw) {
-        Some(address) => Some(Link { start, end, host: address.to_string(), is_ip: true }),
-        None => Some(Link { start, end, host: raw.to_lowercase(), is_ip: false }),
+        Some(address) => {
+            Some(Link { start, end, host: address.to_string(), is_ip: true, disguised })
+        }
+        None => Some(Link { start, end, host: raw.to_lowercase(), is_ip: false, disguised }),
     }
 }
 
@@ -343,7 +352,7 @@ fn ip_links_with_scheme(text: &str, out: &mut Vec<Link>, base: usize) {
                 out.remove(k);
             }
         }
-        out.push(Link { start, end, host, is_ip: true });
+        out.push(Link { start, end, host, is_ip: true, disguised: false });
         added = true;
         from = end;
     }
@@ -518,9 +527,10 @@ mod tests {
         let mut out = Vec::new();
         find_links(text, &mut out);
         out.iter()
-            .map(|Link { start, end, host, is_ip }| {
+            .map(|Link { start, end, host, is_ip, disguised }| {
                 let ip = if *is_ip { " ip" } else { "" };
-                format!("{start}..{end} {:?} host={host}{ip}", &text[*start..*end])
+                let disguised = if *disguised { " disguised" } else { "" };
+                format!("{start}..{end} {:?} host={host}{ip}{disguised}", &text[*start..*end])
             })
             .collect::<Vec<_>>()
             .join("\n")
@@ -544,6 +554,19 @@ mod tests {
             (
                 "(http://user:pw@Example.COM.:8080/p?q=1#f)",
                 r#"1..41 "http://user:pw@Example.COM.:8080/p?q=1#f" host=example.com"#,
+            ),
+            // A host name before the @ is a disguise; a user name with a dot is not.
+            (
+                "log in: https://www.paypal.com@evil.example/x",
+                r#"8..45 "https://www.paypal.com@evil.example/x" host=evil.example disguised"#,
+            ),
+            (
+                "log in: https://paypal.com:443@203.0.113.9/",
+                r#"8..43 "https://paypal.com:443@203.0.113.9/" host=203.0.113.9 ip disguised"#,
+            ),
+            (
+                "ftp://jane.doe@files.example.com/a",
+                r#"0..34 "ftp://jane.doe@files.example.com/a" host=files.example.com"#,
             ),
             (
                 "visit acme.com, or ACME.ORG.",
@@ -652,7 +675,13 @@ mod tests {
 
     #[test]
     fn appends_after_existing_links() {
-        let earlier = Link { start: 0, end: 30, host: "earlier.example".into(), is_ip: false };
+        let earlier = Link {
+            start: 0,
+            end: 30,
+            host: "earlier.example".into(),
+            is_ip: false,
+            disguised: false,
+        };
         let mut out = vec![earlier.clone()];
         find_links("x https://[::ffff:10.0.0.1]/y and www.acme.example", &mut out);
         let hosts: Vec<_> = out.iter().map(|l| (l.start, l.host.as_str(), l.is_ip)).collect();

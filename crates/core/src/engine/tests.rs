@@ -265,16 +265,24 @@ fn deny_lists_catch_hosts_written_to_look_like_a_denied_domain() {
 }
 
 #[test]
-fn lookalike_links_mix_in_letters_of_another_script() {
+fn lookalike_links_mix_in_letters_of_another_script_or_hide_their_host() {
     let rules = rule("LA", "flag", "links = { lookalike = true }");
     assert_eq!(
         findings(&rules, "Sign in: https://xn--pple-43d.com/id now"),
         "flag\nLA 9..36 \"https://xn--pple-43d.com/id\""
     );
     assert_eq!(findings(&rules, "Sign in: gօօgle.com/x"), "flag\nLA 9..23 \"gօօgle.com/x\"");
-    for text in
-        ["https://paypal.com", "paypa1.com/x", "Ich war in münchen.de/x", "https://例え.jp/x"]
-    {
+    assert_eq!(
+        findings(&rules, "Sign in: https://paypal.com@evil.example/id"),
+        "flag\nLA 9..43 \"https://paypal.com@evil.example/id\""
+    );
+    for text in [
+        "https://paypal.com",
+        "paypa1.com/x",
+        "Ich war in münchen.de/x",
+        "https://例え.jp/x",
+        "ftp://jane.doe@files.example.com/a",
+    ] {
         assert_eq!(findings(&rules, text), "allow", "{text}");
     }
 }

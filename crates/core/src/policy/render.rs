@@ -115,7 +115,8 @@ pub fn sentence(rule: &Rule) -> String {
             }
             if *lookalike {
                 targets.push(
-                    "an address spelled with look-alike letters from another script".to_owned(),
+                    "an address disguised as another (look-alike letters, or a host name before an `@`)"
+                    .to_owned(),
                 );
             }
             let targets: Vec<&str> = targets.iter().map(String::as_str).collect();
