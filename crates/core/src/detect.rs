@@ -24,6 +24,7 @@ mod email;
 mod iban;
 mod ip;
 mod links;
+mod nino;
 mod passport;
 mod phone;
 mod secrets;
@@ -44,6 +45,8 @@ pub enum Entity {
     CreditCard,
     /// A United States social security number in a plausible, allocatable range.
     UsSsn,
+    /// A United Kingdom National Insurance number with an allocatable prefix.
+    UkNino,
     /// An e-mail address (not an `@mention`).
     Email,
     /// A telephone number that libphonenumber considers valid.
@@ -71,6 +74,7 @@ impl Entity {
     pub const ALL: &'static [Entity] = &[
         Entity::CreditCard,
         Entity::UsSsn,
+        Entity::UkNino,
         Entity::Email,
         Entity::Phone,
         Entity::Iban,
@@ -87,6 +91,7 @@ impl Entity {
         match self {
             Entity::CreditCard => "credit_card",
             Entity::UsSsn => "us_ssn",
+            Entity::UkNino => "uk_nino",
             Entity::Email => "email",
             Entity::Phone => "phone",
             Entity::Iban => "iban",
@@ -109,6 +114,7 @@ impl Entity {
         match self {
             Entity::CreditCard
             | Entity::UsSsn
+            | Entity::UkNino
             | Entity::Email
             | Entity::Phone
             | Entity::Iban
@@ -153,9 +159,10 @@ pub struct Detectors {
 }
 
 /// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
-const DIGIT_ENTITIES: [Entity; 7] = [
+const DIGIT_ENTITIES: [Entity; 8] = [
     Entity::CreditCard,
     Entity::UsSsn,
+    Entity::UkNino,
     Entity::Phone,
     Entity::Iban,
     Entity::IpAddress,
@@ -262,6 +269,11 @@ impl Detectors {
             if passport::is_number_at(text, ws, we) {
                 return hit(Entity::Passport, ws, we);
             }
+        }
+        if self.wants(Entity::UkNino)
+            && let Some((start, end)) = nino::at(b, ws, d, we)
+        {
+            return hit(Entity::UkNino, start, end);
         }
         if self.wants(Entity::CryptoWallet) && crypto::is_wallet(word) {
             return hit(Entity::CryptoWallet, ws, we);

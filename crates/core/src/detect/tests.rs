@@ -18,7 +18,7 @@ pub(super) fn detect(entities: &[Entity], text: &str) -> String {
 
 #[test]
 fn names_round_trip() {
-    assert_eq!(Entity::ALL.len(), 11);
+    assert_eq!(Entity::ALL.len(), 12);
     for &e in Entity::ALL {
         assert_eq!(Entity::parse(e.name()), Some(e));
         assert_eq!(e.to_string(), e.name());
@@ -32,6 +32,7 @@ fn names_round_trip() {
         [
             "credit_card",
             "us_ssn",
+            "uk_nino",
             "email",
             "phone",
             "iban",
@@ -397,6 +398,28 @@ proptest! {
         prop_assert_eq!(
             detect(&[Entity::Passport], &text),
             format!("passport {at}..{} {number:?}", at + number.len())
+        );
+    }
+
+    #[test]
+    fn allocatable_national_insurance_numbers_are_found_in_every_form(
+        first in "[ABCEGHJKLMNOPRSTWXYZ]",
+        second in "[ABCEGHJKLMNPRSTWXYZ]",
+        digits in "[0-9]{6}",
+        suffix in "[A-D]",
+        form in 0usize..3,
+    ) {
+        let prefix = format!("{first}{second}");
+        prop_assume!(!["BG", "GB", "KN", "NK", "NT", "TN", "ZZ"].contains(&prefix.as_str()));
+        let number = match form {
+            0 => format!("{prefix}{digits}{suffix}"),
+            1 => format!("{prefix} {} {} {} {suffix}", &digits[..2], &digits[2..4], &digits[4..]),
+            _ => format!("{prefix} {digits} {suffix}"),
+        };
+        let text = format!("NI no. {number}, ta");
+        prop_assert_eq!(
+            detect(&[Entity::UkNino], &text),
+            format!("uk_nino 7..{} {number:?}", 7 + number.len())
         );
     }
 }

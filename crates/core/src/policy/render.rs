@@ -220,6 +220,7 @@ fn describe(entity: Entity) -> &'static str {
     match entity {
         Entity::CreditCard => "a payment card number",
         Entity::UsSsn => "a US social security number",
+        Entity::UkNino => "a UK National Insurance number",
         Entity::Email => "an e-mail address",
         Entity::Phone => "a phone number",
         Entity::Iban => "a bank account number (IBAN)",
