@@ -34,7 +34,9 @@ mod tests;
 
 use std::fmt;
 
-pub use links::{Link, find_links, host_matches, is_lookalike_host, is_shortener, lookalike_key};
+pub use links::{
+    Link, ascii_host, find_links, host_matches, is_lookalike_host, is_shortener, lookalike_key,
+};
 pub use phone::Region;
 
 /// What kind of sensitive thing a detection is. Names are stable: policies and JSON output use them.

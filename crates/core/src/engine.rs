@@ -80,6 +80,7 @@ enum RuleKind {
     Links {
         /// The denied domains' [`detect::lookalike_key`]s.
         deny: Vec<String>,
+        /// The allowed domains' [`detect::ascii_host`]s.
         allow: Vec<String>,
         shorteners: bool,
         ip: bool,
@@ -339,8 +340,10 @@ impl Engine {
                         && (link.disguised
                             || *lookalike_host
                                 .get_or_insert_with(|| detect::is_lookalike_host(host))))
-                    || (!allow.is_empty()
-                        && !allow.iter().any(|domain| detect::host_matches(host, domain)));
+                    || (!allow.is_empty() && {
+                        let host = detect::ascii_host(host);
+                        !allow.iter().any(|domain| detect::host_matches(&host, domain))
+                    });
                 if hit {
                     candidates.push(Candidate {
                         rule,
@@ -678,7 +681,7 @@ impl<'a> Compiler<'a> {
                     };
                     RuleKind::Links {
                         deny: deny.iter().map(key).collect(),
-                        allow: allow.clone(),
+                        allow: allow.iter().map(|d| detect::ascii_host(d).into_owned()).collect(),
                         shorteners: *shorteners,
                         ip: *ip,
                         lookalike: *lookalike,

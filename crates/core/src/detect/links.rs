@@ -375,6 +375,16 @@ pub fn host_matches(host: &str, domain: &str) -> bool {
     tail.eq_ignore_ascii_case(domain) && (head.is_empty() || head.ends_with(b"."))
 }
 
+/// The host as a browser sends it, its Unicode labels in their `xn--` form (`bücher.example`
+/// is `xn--bcher-kva.example`), so that either way of writing a domain meets the other. A host
+/// that is ASCII already, or that no browser would accept, comes back as it is.
+pub fn ascii_host(host: &str) -> std::borrow::Cow<'_, str> {
+    if host.is_ascii() {
+        return host.into();
+    }
+    idna::domain_to_ascii(host).map_or(host.into(), Into::into)
+}
+
 /// Writes into `key` the form that a host and every host written to look like it share, so
 /// that a deny list also catches `pаypal.com` (a Cyrillic `а`), `xn--80aa0cbo65f.com` (all
 /// Cyrillic, as a browser sends it), `paypa1.com` and `pâypal.com` when it names `paypal.com`.
@@ -513,8 +523,8 @@ const GENERIC_TLDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::{
-        AMBIGUOUS_COUNTRY_TLDS, COUNTRY_TLDS, GENERIC_TLDS, Link, find_links, host_matches,
-        is_lookalike_host, is_shortener, lookalike_key,
+        AMBIGUOUS_COUNTRY_TLDS, COUNTRY_TLDS, GENERIC_TLDS, Link, ascii_host, find_links,
+        host_matches, is_lookalike_host, is_shortener, lookalike_key,
     };
 
     fn key(host: &str) -> String {
@@ -715,6 +725,15 @@ mod tests {
         for host in ["example.com", "notbit.ly", "youtu.be", "co"] {
             assert!(!is_shortener(host), "{host}");
         }
+    }
+
+    #[test]
+    fn ascii_hosts() {
+        assert_eq!(ascii_host("bücher.example"), "xn--bcher-kva.example");
+        assert_eq!(ascii_host("BÜCHER.example"), "xn--bcher-kva.example");
+        assert_eq!(ascii_host("xn--bcher-kva.example"), "xn--bcher-kva.example");
+        assert_eq!(ascii_host("acme.example"), "acme.example");
+        assert_eq!(ascii_host("a\u{fffd}b.example"), "a\u{fffd}b.example");
     }
 
     #[test]

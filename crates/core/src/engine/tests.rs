@@ -236,8 +236,14 @@ fn links_by_deny_allow_shortener_and_ip() {
         "flag\nL 4..25 \"http://10.0.0.1/admin\""
     );
     assert_eq!(findings(&deny, "see https://good.example"), "allow");
-    let allow = rule("A", "flag", "links = { allow = [\"acme.example\"] }");
+    let allow = rule("A", "flag", "links = { allow = [\"acme.example\", \"Bücher.example\"] }");
     assert_eq!(findings(&allow, "https://shop.acme.example/a"), "allow");
+    assert_eq!(findings(&allow, "https://bücher.example/a"), "allow");
+    assert_eq!(findings(&allow, "https://xn--bcher-kva.example/a"), "allow");
+    assert_eq!(
+        findings(&allow, "https://bucher.example/a"),
+        "flag\nA 0..24 \"https://bucher.example/a\""
+    );
     assert_eq!(
         findings(&allow, "https://other.example/a"),
         "flag\nA 0..23 \"https://other.example/a\""

@@ -823,11 +823,15 @@ impl<'a> DocParser<'a> {
             let s = s.rsplit_once('@').map_or(s, |(_, host)| host);
             s[..s.find(['/', '?', '#', ':']).unwrap_or(s.len())].trim_start_matches("*.").to_owned()
         };
+        let bracketed = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']'));
+        if let Some(address) = bracketed.filter(|d| d.parse::<std::net::Ipv6Addr>().is_ok()) {
+            return Some(address.to_owned());
+        }
         let problem = if domain.is_empty() {
             "an empty domain matches no link".to_owned()
         } else if domain.parse::<std::net::IpAddr>().is_ok() {
             return Some(domain);
-        } else if domain.contains("://") || domain.contains(['/', '?', '#', '@', ':']) {
+        } else if domain.contains(['/', '?', '#', '@', ':']) {
             format!(
                 "`{written}` is not a domain: links are matched by their host alone, so write `{}`",
                 host(&domain)

@@ -195,7 +195,7 @@ fn link_lists_hold_domains_and_say_what_to_write_instead() {
         rule("L2", "links = { allow = [\"http://user@acme.example:8080/\"], shorteners = true }"),
         rule(
             "L3",
-            "links = { deny = [\"Bücher.Example.\", \"203.0.113.7\", \"2001:db8::1\", \"xn--bcher-kva.example\"] }",
+            "links = { deny = [\"Bücher.Example.\", \"203.0.113.7\", \"2001:db8::1\", \"[::1]\", \"xn--bcher-kva.example\"] }",
         ),
     ];
     let source = doc(&format!("# T\n\n## C {{#c}}\n\n```rules\n{}```\n", rules.join("\n")));
@@ -205,7 +205,10 @@ fn link_lists_hold_domains_and_say_what_to_write_instead() {
     let Some(Matcher::Links { deny, .. }) = parsed.policy.rules.first().map(|r| &r.matcher) else {
         panic!("L3 is kept: {:?}", parsed.policy.rules)
     };
-    assert_eq!(deny, &["bücher.example", "203.0.113.7", "2001:db8::1", "xn--bcher-kva.example"]);
+    assert_eq!(
+        deny,
+        &["bücher.example", "203.0.113.7", "2001:db8::1", "::1", "xn--bcher-kva.example"]
+    );
     insta::assert_snapshot!(lint(&source, &[]), @r#"
     p.md:20:19: `https://evil.example/x` is not a domain: links are matched by their host alone, so write `evil.example`
     p.md:20:45: `*.bad.example`: a domain covers its subdomains already, so write `bad.example`
