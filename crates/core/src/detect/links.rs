@@ -310,7 +310,19 @@ fn ip_links_with_scheme(text: &str, out: &mut Vec<Link>, base: usize) {
         if start == sep {
             continue;
         }
-        let host_start = sep + 3;
+        // User information ("user:pw@", "paypal.com@") comes before the host.
+        let authority_len = b[sep + 3..]
+            .iter()
+            .take(256)
+            .take_while(|&&c| c.is_ascii_graphic() && !b"/?#<>\"`".contains(&c))
+            .count();
+        let user_end = b[sep + 3..sep + 3 + authority_len].iter().rposition(|&c| c == b'@');
+        let host_start = user_end.map_or(sep + 3, |at| sep + 3 + at + 1);
+        let disguised = user_end.is_some_and(|at| {
+            let user = &text[sep + 3..sep + 3 + at];
+            let user = user.split(':').next().unwrap_or(user);
+            user.contains('.') && plausible_bare_host(user, false)
+        });
         let (host, after) = if b.get(host_start) == Some(&b'[') {
             let inner_start = host_start + 1;
             let Some(close) = b[inner_start..].iter().take(64).position(|&c| c == b']') else {
@@ -352,7 +364,7 @@ fn ip_links_with_scheme(text: &str, out: &mut Vec<Link>, base: usize) {
                 out.remove(k);
             }
         }
-        out.push(Link { start, end, host, is_ip: true, disguised: false });
+        out.push(Link { start, end, host, is_ip: true, disguised });
         added = true;
         from = end;
     }
@@ -570,6 +582,11 @@ mod tests {
                 "log in: https://www.paypal.com@evil.example/x",
                 r#"8..45 "https://www.paypal.com@evil.example/x" host=evil.example disguised"#,
             ),
+            (
+                "log in: https://paypal.com:443@2130706433/",
+                r#"8..42 "https://paypal.com:443@2130706433/" host=127.0.0.1 ip disguised"#,
+            ),
+            ("http://admin:pw@[::1]:8080/x", r#"0..28 "http://admin:pw@[::1]:8080/x" host=::1 ip"#),
             (
                 "log in: https://paypal.com:443@203.0.113.9/",
                 r#"8..43 "https://paypal.com:443@203.0.113.9/" host=203.0.113.9 ip disguised"#,
