@@ -317,6 +317,7 @@ impl Engine {
             // Worked out on first need, once per link whatever the number of rules.
             let mut keyed = false;
             let mut lookalike_host = None;
+            let mut ascii_host = None;
             for &rule in &self.link_rules {
                 let compiled = &self.rules[rule];
                 let RuleKind::Links { deny, allow, shorteners, ip, lookalike } = &compiled.kind
@@ -341,8 +342,8 @@ impl Engine {
                             || *lookalike_host
                                 .get_or_insert_with(|| detect::is_lookalike_host(host))))
                     || (!allow.is_empty() && {
-                        let host = detect::ascii_host(host);
-                        !allow.iter().any(|domain| detect::host_matches(&host, domain))
+                        let host = ascii_host.get_or_insert_with(|| detect::ascii_host(host));
+                        !allow.iter().any(|domain| detect::host_matches(host, domain))
                     });
                 if hit {
                     candidates.push(Candidate {

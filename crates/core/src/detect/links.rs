@@ -198,11 +198,10 @@ fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
         _ => (false, link),
     };
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let (user, authority) = match authority.rsplit_once('@') {
-        Some((user_info, host)) => (user_info.split(':').next(), host),
-        None => (None, authority),
+    let (disguised, authority) = match authority.rsplit_once('@') {
+        Some((user_info, host)) => (disguises(user_info), host),
+        None => (false, authority),
     };
-    let disguised = user.is_some_and(|user| user.contains('.') && plausible_bare_host(user, false));
     let raw = authority.split(':').next().unwrap_or(authority).trim_end_matches('.');
     if raw.is_empty() {
         return None;
@@ -222,6 +221,13 @@ fn accept(link: &str, start: usize, end: usize) -> Option<Link> {
         }
         None => Some(Link { start, end, host: raw.to_lowercase(), is_ip: false, disguised }),
     }
+}
+
+/// True when a link's user information (what stands before the `@`) names a host, as in
+/// `https://paypal.com@evil.example/`; a user name such as `jane.doe` does not.
+fn disguises(user_info: &str) -> bool {
+    let user = user_info.split(':').next().unwrap_or(user_info);
+    user.contains('.') && plausible_bare_host(user, false)
 }
 
 /// The IPv4 address a browser reads in a URL's host, which need not be a dotted quad:
@@ -318,11 +324,7 @@ fn ip_links_with_scheme(text: &str, out: &mut Vec<Link>, base: usize) {
             .count();
         let user_end = b[sep + 3..sep + 3 + authority_len].iter().rposition(|&c| c == b'@');
         let host_start = user_end.map_or(sep + 3, |at| sep + 3 + at + 1);
-        let disguised = user_end.is_some_and(|at| {
-            let user = &text[sep + 3..sep + 3 + at];
-            let user = user.split(':').next().unwrap_or(user);
-            user.contains('.') && plausible_bare_host(user, false)
-        });
+        let disguised = user_end.is_some_and(|at| disguises(&text[sep + 3..sep + 3 + at]));
         let (host, after) = if b.get(host_start) == Some(&b'[') {
             let inner_start = host_start + 1;
             let Some(close) = b[inner_start..].iter().take(64).position(|&c| c == b']') else {

@@ -29,10 +29,10 @@ pub(super) fn zone_at(b: &[u8], word: usize, word_end: usize) -> Option<(usize, 
     };
     let end = start + LINE;
     let line = b.get(start..end)?;
-    if start > 0 && (is_zone_byte(b[start - 1]) || b[start - 1].is_ascii_alphanumeric()) {
+    if start > 0 && continues_line(b[start - 1]) {
         return None;
     }
-    if b.get(end).is_some_and(|&c| is_zone_byte(c) || c.is_ascii_alphanumeric()) {
+    if b.get(end).copied().is_some_and(continues_line) {
         return None;
     }
     if !line.iter().all(|&c| is_zone_byte(c)) || !is_valid_second_line(line) {
@@ -43,6 +43,12 @@ pub(super) fn zone_at(b: &[u8], word: usize, word_end: usize) -> Option<(usize, 
 
 fn is_zone_byte(c: u8) -> bool {
     c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'<'
+}
+
+/// A byte that would make a zone line longer than 44 if it stood beside one: a zone byte or
+/// any other letter.
+fn continues_line(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'<'
 }
 
 fn is_valid_second_line(line: &[u8]) -> bool {
@@ -97,8 +103,7 @@ fn first_line_above(b: &[u8], second: usize) -> Option<usize> {
     }
     let start = end.checked_sub(LINE)?;
     let line = &b[start..end];
-    let clear_before =
-        start == 0 || !(is_zone_byte(b[start - 1]) || b[start - 1].is_ascii_alphanumeric());
+    let clear_before = start == 0 || !continues_line(b[start - 1]);
     (clear_before && line[0] == b'P' && line.iter().all(|&c| is_zone_byte(c))).then_some(start)
 }
 
