@@ -28,6 +28,7 @@ mod nino;
 mod passport;
 mod phone;
 mod secrets;
+mod sin;
 mod ssn;
 #[cfg(test)]
 mod tests;
@@ -62,6 +63,8 @@ pub enum Entity {
     /// A passport's machine-readable zone with valid check digits, or a document number
     /// written after the word "passport".
     Passport,
+    /// A Canadian Social Insurance Number with a valid check digit, written after its name.
+    CaSin,
     /// A credential token of a well-known shape (cloud, code hosting, chat, payment, AI
     /// providers, package registries) or a JSON Web Token.
     ApiKey,
@@ -83,6 +86,7 @@ impl Entity {
         Entity::IpAddress,
         Entity::CryptoWallet,
         Entity::Passport,
+        Entity::CaSin,
         Entity::ApiKey,
         Entity::PrivateKey,
         Entity::Password,
@@ -100,6 +104,7 @@ impl Entity {
             Entity::IpAddress => "ip_address",
             Entity::CryptoWallet => "crypto_wallet",
             Entity::Passport => "passport",
+            Entity::CaSin => "ca_sin",
             Entity::ApiKey => "api_key",
             Entity::PrivateKey => "private_key",
             Entity::Password => "password",
@@ -122,7 +127,8 @@ impl Entity {
             | Entity::Iban
             | Entity::IpAddress
             | Entity::CryptoWallet
-            | Entity::Passport => true,
+            | Entity::Passport
+            | Entity::CaSin => true,
             Entity::ApiKey | Entity::PrivateKey | Entity::Password => false,
         }
     }
@@ -161,7 +167,7 @@ pub struct Detectors {
 }
 
 /// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
-const DIGIT_ENTITIES: [Entity; 8] = [
+const DIGIT_ENTITIES: [Entity; 9] = [
     Entity::CreditCard,
     Entity::UsSsn,
     Entity::UkNino,
@@ -170,6 +176,7 @@ const DIGIT_ENTITIES: [Entity; 8] = [
     Entity::IpAddress,
     Entity::CryptoWallet,
     Entity::Passport,
+    Entity::CaSin,
 ];
 
 impl Detectors {
@@ -303,6 +310,11 @@ impl Detectors {
             && let Some(end) = ssn::at(b, ws, we)
         {
             return hit(Entity::UsSsn, ws, end);
+        }
+        if self.wants(Entity::CaSin)
+            && let Some(end) = sin::at(b, ws, we)
+        {
+            return hit(Entity::CaSin, ws, end);
         }
         if self.wants(Entity::Phone)
             && let Some((start, end)) = phone::at(text, ws, we, &self.national)

@@ -18,7 +18,7 @@ pub(super) fn detect(entities: &[Entity], text: &str) -> String {
 
 #[test]
 fn names_round_trip() {
-    assert_eq!(Entity::ALL.len(), 12);
+    assert_eq!(Entity::ALL.len(), 13);
     for &e in Entity::ALL {
         assert_eq!(Entity::parse(e.name()), Some(e));
         assert_eq!(e.to_string(), e.name());
@@ -38,7 +38,8 @@ fn names_round_trip() {
             "iban",
             "ip_address",
             "crypto_wallet",
-            "passport"
+            "passport",
+            "ca_sin"
         ]
     );
 }

@@ -227,6 +227,7 @@ fn describe(entity: Entity) -> &'static str {
         Entity::IpAddress => "an IP address",
         Entity::CryptoWallet => "a cryptocurrency wallet address",
         Entity::Passport => "a passport number",
+        Entity::CaSin => "a Canadian Social Insurance Number",
         Entity::ApiKey => "an API key or access token",
         Entity::PrivateKey => "a private key",
         Entity::Password => "a password",
