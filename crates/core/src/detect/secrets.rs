@@ -680,10 +680,12 @@ fn password(b: &[u8], s: usize) -> Option<usize> {
             pos += 1;
             false
         }
-        // "pass is" and "pw is" are ordinary phrases ("season pass is $99"); only the
-        // spelled-out keywords read as a disclosure with "is".
+        // "pass is" and "pw is" are ordinary phrases ("season pass is $99", "PW is back");
+        // the spelled-out keywords read as a disclosure with "is", and "pw" does after a word
+        // that says whose or which it is ("my pw is").
         Some(b'i' | b'I')
-            if ![&b"pass"[..], b"pw"].iter().any(|k| k.eq_ignore_ascii_case(word))
+            if !word.eq_ignore_ascii_case(b"pass")
+                && (!word.eq_ignore_ascii_case(b"pw") || owner_before(b, s))
                 && b.get(pos + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b's'))
                 && b.get(pos + 2).is_some_and(|&c| matches!(c, b' ' | b'\t' | b':')) =>
         {
@@ -724,6 +726,23 @@ fn password(b: &[u8], s: usize) -> Option<usize> {
     };
     let value = &b[value_start..value_end];
     (looks_like_secret(value, is_form)).then_some(end)
+}
+
+/// Words that say whose or which password follows them ("my pw", "the wifi pw").
+const PASSWORD_OWNERS: &[&[u8]] =
+    &[b"my", b"our", b"your", b"his", b"her", b"their", b"the", b"wifi", b"new", b"admin"];
+
+/// Whether the word before the keyword at `s`, one blank away, is one of [`PASSWORD_OWNERS`].
+fn owner_before(b: &[u8], s: usize) -> bool {
+    let Some(blank) = s.checked_sub(1) else {
+        return false;
+    };
+    if !matches!(b[blank], b' ' | b'\t') {
+        return false;
+    }
+    let start = b[..blank].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |i| i + 1);
+    let owner = &b[start..blank];
+    PASSWORD_OWNERS.iter().any(|w| w.eq_ignore_ascii_case(owner))
 }
 
 fn skip_blanks(b: &[u8], mut pos: usize) -> usize {
@@ -1081,6 +1100,8 @@ mod tests {
                 r#"password 0..43 "password is: 'correct horse battery staple'""#,
             ),
             ("pass: hunter2", r#"password 0..13 "pass: hunter2""#),
+            ("my pw is hunter2", r#"password 3..16 "pw is hunter2""#),
+            ("The wifi PW is Tr0ub4dor&3!", r#"password 9..26 "PW is Tr0ub4dor&3""#),
         ];
         for (text, want) in cases {
             assert_eq!(detect(SECRETS, text), want, "{text}");
@@ -1102,6 +1123,10 @@ mod tests {
             "password:",
             "boarding pass is ready",
             "PW is back tonight",
+            "PW is 2x faster now",
+            "new PW is simple",
+            "my pw is: ****",
+            "my.pw is 2x",
             "password: 'unterminated",
             "Season pass is $99",
             "the pass is 2-for-1",
