@@ -13,8 +13,8 @@ const KEYWORD_WINDOW: usize = 32;
 
 /// `[start, we)` is an all-digit word. Returns the end of a SIN starting there.
 pub(super) fn at(b: &[u8], start: usize, we: usize) -> Option<usize> {
-    let (digits, end) = match we - start {
-        9 => (b[start..we].to_vec(), we),
+    let (digits, end): ([u8; 9], usize) = match we - start {
+        9 => (b[start..we].try_into().ok()?, we),
         3 => grouped(b, start, we)?,
         _ => return None,
     };
@@ -23,7 +23,7 @@ pub(super) fn at(b: &[u8], start: usize, we: usize) -> Option<usize> {
 
 /// Three groups of three digits with the same separator, standing alone: the nine digits and
 /// the end.
-fn grouped(b: &[u8], start: usize, we: usize) -> Option<(Vec<u8>, usize)> {
+fn grouped(b: &[u8], start: usize, we: usize) -> Option<([u8; 9], usize)> {
     let sep = *b.get(we)?;
     if sep != b'-' && sep != b' ' {
         return None;
@@ -32,9 +32,10 @@ fn grouped(b: &[u8], start: usize, we: usize) -> Option<(Vec<u8>, usize)> {
     if start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit() {
         return None;
     }
-    let mut digits = b[start..we].to_vec();
+    let mut digits = [0; 9];
+    digits[..3].copy_from_slice(&b[start..we]);
     let mut at = we;
-    for _ in 0..2 {
+    for group in 1..3 {
         if b.get(at) != Some(&sep) {
             return None;
         }
@@ -42,7 +43,7 @@ fn grouped(b: &[u8], start: usize, we: usize) -> Option<(Vec<u8>, usize)> {
         if group_end - (at + 1) != 3 {
             return None;
         }
-        digits.extend_from_slice(&b[at + 1..group_end]);
+        digits[group * 3..group * 3 + 3].copy_from_slice(&b[at + 1..group_end]);
         at = group_end;
     }
     if b.get(at).is_some_and(|&c| is_word(c)) {
