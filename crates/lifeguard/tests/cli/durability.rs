@@ -61,6 +61,7 @@ fn an_import_killed_at_any_moment_leaves_whole_batches_and_a_chain_that_verifies
     let mut state: u64 = 0x853c_49e6_748f_ea9b;
     let mut archived = 0;
     let mut killed = 0;
+    let mut signed = false;
     for round in 1..=8 {
         state =
             state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
@@ -72,27 +73,37 @@ fn an_import_killed_at_any_moment_leaves_whole_batches_and_a_chain_that_verifies
         if status.signal() == Some(9) {
             killed += 1;
         }
+        // A busy machine can start slower than the measured start suggested.
+        let later = Duration::from_millis(250).max(start / 4);
         if !data.join("archive.sqlite3").exists() {
-            // A busy machine can start slower than the measured start suggested.
             println!("round {round}: killed after {delay:?} before the archive existed");
-            start += Duration::from_millis(250);
+            start += later;
             continue;
         }
-        let verify = with_data(&data, &["archive", "verify"]);
-        assert_eq!(
-            verify.code, 0,
-            "round {round}, killed after {delay:?}: {}{}",
-            verify.stdout, verify.stderr
-        );
         let items = stats(&data)["items"].as_u64().unwrap();
         println!("round {round}: killed after {delay:?} with {items} items archived");
+        // An import commits its first batch and then signs it: killed in between, it leaves a
+        // chain that holds together but that no checkpoint vouches for yet, and verify says so
+        // until a later import signs it. Once signed, an archive stays signed.
+        let verify = with_data(&data, &["archive", "verify"]);
+        let not_yet_signed = verify.code == 1
+            && !signed
+            && verify.stdout.starts_with("NOT VERIFIED: no signed checkpoint covers the archive");
+        assert!(
+            verify.code == 0 || not_yet_signed,
+            "round {round}, killed after {delay:?}: exit {}: {}{}",
+            verify.code,
+            verify.stdout,
+            verify.stderr
+        );
+        signed |= verify.code == 0 && items > 0;
         assert!(items >= archived, "round {round}: {items} items after {archived}");
         assert!(
             items.is_multiple_of(BATCH) || items == TOTAL,
             "round {round}: {items} items is not a whole number of batches"
         );
         if items == archived {
-            start += Duration::from_millis(250);
+            start += later;
         }
         archived = items;
     }
