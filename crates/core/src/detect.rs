@@ -24,11 +24,11 @@ mod email;
 mod iban;
 mod ip;
 mod links;
+mod national_id;
 mod nino;
 mod passport;
 mod phone;
 mod secrets;
-mod sin;
 mod ssn;
 #[cfg(test)]
 mod tests;
@@ -65,6 +65,8 @@ pub enum Entity {
     Passport,
     /// A Canadian Social Insurance Number with a valid check digit, written after its name.
     CaSin,
+    /// An Indian Aadhaar number with a valid check digit, written after its name.
+    InAadhaar,
     /// A credential token of a well-known shape (cloud, code hosting, chat, payment, AI
     /// providers, package registries) or a JSON Web Token.
     ApiKey,
@@ -87,6 +89,7 @@ impl Entity {
         Entity::CryptoWallet,
         Entity::Passport,
         Entity::CaSin,
+        Entity::InAadhaar,
         Entity::ApiKey,
         Entity::PrivateKey,
         Entity::Password,
@@ -105,6 +108,7 @@ impl Entity {
             Entity::CryptoWallet => "crypto_wallet",
             Entity::Passport => "passport",
             Entity::CaSin => "ca_sin",
+            Entity::InAadhaar => "in_aadhaar",
             Entity::ApiKey => "api_key",
             Entity::PrivateKey => "private_key",
             Entity::Password => "password",
@@ -128,7 +132,8 @@ impl Entity {
             | Entity::IpAddress
             | Entity::CryptoWallet
             | Entity::Passport
-            | Entity::CaSin => true,
+            | Entity::CaSin
+            | Entity::InAadhaar => true,
             Entity::ApiKey | Entity::PrivateKey | Entity::Password => false,
         }
     }
@@ -167,7 +172,7 @@ pub struct Detectors {
 }
 
 /// Entities found from a digit inside a word (see [`Detectors::scan_digits`]).
-const DIGIT_ENTITIES: [Entity; 9] = [
+const DIGIT_ENTITIES: [Entity; 10] = [
     Entity::CreditCard,
     Entity::UsSsn,
     Entity::UkNino,
@@ -177,6 +182,7 @@ const DIGIT_ENTITIES: [Entity; 9] = [
     Entity::CryptoWallet,
     Entity::Passport,
     Entity::CaSin,
+    Entity::InAadhaar,
 ];
 
 impl Detectors {
@@ -312,9 +318,14 @@ impl Detectors {
             return hit(Entity::UsSsn, ws, end);
         }
         if self.wants(Entity::CaSin)
-            && let Some(end) = sin::at(b, ws, we)
+            && let Some(end) = national_id::sin_at(b, ws, we)
         {
             return hit(Entity::CaSin, ws, end);
+        }
+        if self.wants(Entity::InAadhaar)
+            && let Some(end) = national_id::aadhaar_at(b, ws, we)
+        {
+            return hit(Entity::InAadhaar, ws, end);
         }
         if self.wants(Entity::Phone)
             && let Some((start, end)) = phone::at(text, ws, we, &self.national)

@@ -18,7 +18,7 @@ pub(super) fn detect(entities: &[Entity], text: &str) -> String {
 
 #[test]
 fn names_round_trip() {
-    assert_eq!(Entity::ALL.len(), 13);
+    assert_eq!(Entity::ALL.len(), 14);
     for &e in Entity::ALL {
         assert_eq!(Entity::parse(e.name()), Some(e));
         assert_eq!(e.to_string(), e.name());
@@ -39,7 +39,8 @@ fn names_round_trip() {
             "ip_address",
             "crypto_wallet",
             "passport",
-            "ca_sin"
+            "ca_sin",
+            "in_aadhaar"
         ]
     );
 }

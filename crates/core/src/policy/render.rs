@@ -228,6 +228,7 @@ fn describe(entity: Entity) -> &'static str {
         Entity::CryptoWallet => "a cryptocurrency wallet address",
         Entity::Passport => "a passport number",
         Entity::CaSin => "a Canadian Social Insurance Number",
+        Entity::InAadhaar => "an Indian Aadhaar number",
         Entity::ApiKey => "an API key or access token",
         Entity::PrivateKey => "a private key",
         Entity::Password => "a password",

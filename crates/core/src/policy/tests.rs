@@ -124,7 +124,7 @@ fn every_kind_of_error_is_reported_at_once_with_its_place() {
     p.md:42:14: term file `missing.txt` not found next to the policy
     p.md:46:6: rule id `W-3` is already used
     p.md:53:1: rule `W-4` has more than one way of matching (terms, regex): split it into one rule each
-    p.md:68:11: unknown entity `ssn` (expected one of: credit_card, us_ssn, uk_nino, email, phone, iban, ip_address, crypto_wallet, passport, ca_sin, api_key, private_key, password)
+    p.md:68:11: unknown entity `ssn` (expected one of: credit_card, us_ssn, uk_nino, email, phone, iban, ip_address, crypto_wallet, passport, ca_sin, in_aadhaar, api_key, private_key, password)
     p.md:69:1: unknown field `colour` (expected one of: id, category, severity, action, message, kinds, authors, platforms, unless, unless_file, describe, terms, terms_file, regex, proximity, detect, links, disclosure, always)
     p.md:77:14: term file `../etc/passwd` must be a relative path inside the policy's folder
     p.md:79:1: rule `W-7`: term "!!!" has no letters or digits to match
