@@ -1,5 +1,6 @@
-//! National identity numbers that are only digits, found after the name of the document,
-//! because their digit groups are also how phone numbers are written somewhere:
+//! National identity numbers that are only digits, found only after the name of the document:
+//! with one check digit, one number in ten passes, so phone numbers and order or account
+//! numbers written in the same groups would be reported too often.
 //!
 //! - Canadian Social Insurance Numbers: nine digits, together or in three groups of three
 //!   (`046 454 286`, `046-454-286`), whose Luhn check holds and whose first digit Service Canada
@@ -9,7 +10,7 @@
 //!   and "assurance sociale".
 //! - Indian Aadhaar numbers: twelve digits, together or in three groups of four
 //!   (`4973 1826 4506`), whose Verhoeff check digit holds and whose first digit is 2 to 9, as
-//!   UIDAI issues them. Named "Aadhaar" (or "Aadhar", "Adhaar") or "आधार".
+//!   UIDAI issues them. Named "Aadhaar" (or "Aadhar", "Adhaar") or, in Hindi, "आधार".
 
 use super::{cards::luhn, digits_end, is_word};
 
