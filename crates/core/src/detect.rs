@@ -556,6 +556,49 @@ fn digits_end(b: &[u8], i: usize) -> usize {
     e
 }
 
+/// `[start, we)` is a group of digits: the end of the number it begins when the groups of
+/// `rest`'s lengths follow it, each after the same separator (a space or a hyphen), and the
+/// whole stands alone, neither part of a longer run of groups nor the head of a decimal number.
+fn digit_groups(b: &[u8], start: usize, we: usize, rest: &[usize]) -> Option<usize> {
+    let sep = *b.get(we)?;
+    if sep != b'-' && sep != b' ' {
+        return None;
+    }
+    // The tail of a longer run of groups, such as a phone number written "1-234-56-7890".
+    if start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit() {
+        return None;
+    }
+    let mut end = we;
+    for &len in rest {
+        if b.get(end) != Some(&sep) {
+            return None;
+        }
+        let group_end = digits_end(b, end + 1);
+        if group_end - (end + 1) != len {
+            return None;
+        }
+        end = group_end;
+    }
+    if b.get(end).is_some_and(|&c| is_word(c)) {
+        return None;
+    }
+    // The head of a longer run of groups, or of a decimal number.
+    if matches!(b.get(end), Some(&c) if c == sep || c == b'.' || c == b',')
+        && b.get(end + 1).is_some_and(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    Some(end)
+}
+
+/// How far back (bytes) the name of a document may stand before its number ("SSN: …").
+const NAME_WINDOW: usize = 32;
+
+/// The bytes before a number at `start` in which its document's name may stand.
+fn name_window(b: &[u8], start: usize) -> &[u8] {
+    &b[start.saturating_sub(NAME_WINDOW)..start]
+}
+
 /// Position of the next `needle` byte at or after `from`; vectorised like [`next_digit`], and on
 /// tweets several times faster than `str::find(char)`, which pays for UTF-8 generality.
 fn find_byte(b: &[u8], from: usize, needle: u8) -> Option<usize> {

@@ -12,10 +12,7 @@
 //!   (`4973 1826 4506`), whose Verhoeff check digit holds and whose first digit is 2 to 9, as
 //!   UIDAI issues them. Named "Aadhaar" (or "Aadhar", "Adhaar") or, in Hindi, "आधार".
 
-use super::{cards::luhn, digits_end, is_word};
-
-/// How far back (bytes) the name may stand before the number.
-const KEYWORD_WINDOW: usize = 32;
+use super::{cards::luhn, digit_groups, name_window};
 
 /// `[start, we)` is an all-digit word. Returns the end of a SIN starting there.
 pub(super) fn sin_at(b: &[u8], start: usize, we: usize) -> Option<usize> {
@@ -30,7 +27,8 @@ pub(super) fn sin_at(b: &[u8], start: usize, we: usize) -> Option<usize> {
             || has_word(window, b"social insurance", false)
             || has_word(window, b"assurance sociale", false)
     };
-    (!matches!(digits[0], b'0' | b'8') && luhn(&digits) && named(before(b, start))).then_some(end)
+    (!matches!(digits[0], b'0' | b'8') && luhn(&digits) && named(name_window(b, start)))
+        .then_some(end)
 }
 
 /// `[start, we)` is an all-digit word. Returns the end of an Aadhaar number starting there.
@@ -45,51 +43,19 @@ pub(super) fn aadhaar_at(b: &[u8], start: usize, we: usize) -> Option<usize> {
             .iter()
             .any(|name| has_word(window, name, false))
     };
-    (matches!(digits[0], b'2'..=b'9') && verhoeff(&digits) && named(before(b, start)))
+    (matches!(digits[0], b'2'..=b'9') && verhoeff(&digits) && named(name_window(b, start)))
         .then_some(end)
 }
 
-/// Three groups of `N / 3` digits with the same separator (a space or a hyphen), the first
-/// being `[start, we)`, standing alone: the `N` digits and the end.
+/// Three groups of `N / 3` digits, the first being `[start, we)` (see [`digit_groups`]): the `N`
+/// digits and the end.
 fn grouped<const N: usize>(b: &[u8], start: usize, we: usize) -> Option<([u8; N], usize)> {
-    let group = N / 3;
-    let sep = *b.get(we)?;
-    if sep != b'-' && sep != b' ' {
-        return None;
-    }
-    // The tail of a longer run of groups.
-    if start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit() {
-        return None;
-    }
+    let end = digit_groups(b, start, we, &[N / 3, N / 3])?;
     let mut digits = [0; N];
-    digits[..group].copy_from_slice(&b[start..we]);
-    let mut at = we;
-    for k in 1..3 {
-        if b.get(at) != Some(&sep) {
-            return None;
-        }
-        let group_end = digits_end(b, at + 1);
-        if group_end - (at + 1) != group {
-            return None;
-        }
-        digits[k * group..(k + 1) * group].copy_from_slice(&b[at + 1..group_end]);
-        at = group_end;
+    for (slot, &c) in digits.iter_mut().zip(b[start..end].iter().filter(|c| c.is_ascii_digit())) {
+        *slot = c;
     }
-    if b.get(at).is_some_and(|&c| is_word(c)) {
-        return None;
-    }
-    // The head of a longer run of groups, or of a decimal number.
-    if matches!(b.get(at), Some(&c) if c == sep || c == b'.' || c == b',')
-        && b.get(at + 1).is_some_and(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    Some((digits, at))
-}
-
-/// The bytes before `start` in which the number's name may stand.
-fn before(b: &[u8], start: usize) -> &[u8] {
-    &b[start.saturating_sub(KEYWORD_WINDOW)..start]
+    Some((digits, end))
 }
 
 /// Whether `word` stands in `hay` as a word of its own (no ASCII letter or digit beside it);

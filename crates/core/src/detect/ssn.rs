@@ -4,48 +4,21 @@
 //! Nine bare digits are far more often an order or account number than an SSN, so they count
 //! only right after the words "ssn" or "social security".
 
-use super::{digits_end, is_word};
-
-/// How far back (bytes) a keyword may stand before a bare 9-digit number.
-const KEYWORD_WINDOW: usize = 32;
+use super::{digit_groups, name_window};
 
 /// `[start, we)` is an all-digit word. Returns the end of an SSN starting there.
 pub(super) fn at(b: &[u8], start: usize, we: usize) -> Option<usize> {
     match we - start {
-        3 => grouped(b, start, we),
+        3 => {
+            let end = digit_groups(b, start, we, &[2, 4])?;
+            allowed(&b[start..we], &b[we + 1..we + 3], &b[end - 4..end]).then_some(end)
+        }
         9 if near_keyword(b, start) => {
             let d = &b[start..we];
             allowed(&d[..3], &d[3..5], &d[5..]).then_some(we)
         }
         _ => None,
     }
-}
-
-fn grouped(b: &[u8], start: usize, we: usize) -> Option<usize> {
-    let sep = *b.get(we)?;
-    if sep != b'-' && sep != b' ' {
-        return None;
-    }
-    // Part of a longer run of groups, such as a phone number written "1-234-56-7890".
-    if start >= 2 && b[start - 1] == sep && b[start - 2].is_ascii_digit() {
-        return None;
-    }
-    let g = we + 1;
-    let ge = digits_end(b, g);
-    if ge - g != 2 || b.get(ge) != Some(&sep) {
-        return None;
-    }
-    let s = ge + 1;
-    let end = digits_end(b, s);
-    if end - s != 4 || b.get(end).is_some_and(|&c| is_word(c)) {
-        return None;
-    }
-    if matches!(b.get(end), Some(&c) if c == sep || c == b'.' || c == b',')
-        && b.get(end + 1).is_some_and(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    allowed(&b[start..we], &b[g..ge], &b[s..end]).then_some(end)
 }
 
 /// The SSA never issues area 000, 666 or 900-999, group 00 or serial 0000; the rest are numbers
@@ -62,7 +35,7 @@ fn allowed(area: &[u8], group: &[u8], serial: &[u8]) -> bool {
 }
 
 fn near_keyword(b: &[u8], start: usize) -> bool {
-    let window = &b[start.saturating_sub(KEYWORD_WINDOW)..start];
+    let window = name_window(b, start);
     contains_ignore_case(window, b"ssn") || contains_ignore_case(window, b"social security")
 }
 
