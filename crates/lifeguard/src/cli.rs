@@ -130,8 +130,9 @@ pub(crate) struct ImportArgs {
     /// instead of the one its account.js names).
     #[arg(long, value_name = "NAME")]
     pub(crate) account: Option<String>,
-    /// Items per transaction.
-    #[arg(long, value_name = "N", default_value_t = 5_000)]
+    /// Items per transaction (at most 10,000). Fewer commits write the index pages every
+    /// batch touches fewer times, so the default is the largest.
+    #[arg(long, value_name = "N", default_value_t = lifeguard_store::MAX_BATCH)]
     pub(crate) batch: usize,
     /// Never show a progress bar (it shows only when stderr is a terminal).
     #[arg(long)]

@@ -1,31 +1,14 @@
-//! The appends both backends make the same way, written once: a batch of prepared items, a
-//! legal hold placed or released, and a retention rule set or removed. Each runs in one
+//! The appends both backends make the same way, written once: a legal hold placed or
+//! released, and a retention rule set or removed. Each runs in one
 //! transaction under the archive's write lock (the backend's `begin()`), using the backend's
-//! own statements (`head`, `existing`, `insert_planned`, `append_named`, `active_hold`,
-//! `retention_rules`).
+//! own statements (`append_named`, `active_hold`, `retention_rules`).
 //! The shared checks refuse text PostgreSQL cannot store (NUL) on both databases, so both
 //! accept the same input.
 
-/// Defines `append_batch`, `place_named_hold`, `release_named_hold`, `set_retention_rule` and
+/// Defines `place_named_hold`, `release_named_hold`, `set_retention_rule` and
 /// `remove_retention_rule` for `$store`.
 macro_rules! impl_appends {
     ($store:ty) => {
-        async fn append_batch(
-            store: &$store,
-            batch: &[Prepared],
-            recorded_at: Timestamp,
-        ) -> Result<AppendReport, StoreError> {
-            shared::check_batch(batch)?;
-            let keys = plan::keys(batch);
-            let mut tx = store.begin().await?;
-            let head = head(&mut tx).await?;
-            let existing = existing(&mut tx, &keys).await?;
-            let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
-            insert_planned(&mut tx, &planned).await?;
-            tx.commit().await.map_err(db("committing a batch"))?;
-            Ok(planned.report)
-        }
-
         async fn place_named_hold(
             store: &$store,
             hold: &Hold,

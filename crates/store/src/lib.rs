@@ -19,6 +19,7 @@ mod shared;
 mod sqlite;
 mod sqlite_bulk;
 mod sqlite_directory;
+mod sqlite_writer;
 mod types;
 mod verify;
 
@@ -68,14 +69,14 @@ pub trait Store: Directory + Send + Sync {
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
         let prepared: Vec<Prepared> = batch.iter().cloned().map(Prepared::new).collect();
-        self.append_prepared(&prepared, recorded_at).await
+        self.append_prepared(prepared, recorded_at).await
     }
 
     /// [`Store::append`] for items prepared beforehand (see [`Prepared`]), so the caller can do
     /// that work on other threads while the previous batch is being written.
     async fn append_prepared(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError>;
 

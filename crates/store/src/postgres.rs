@@ -441,6 +441,20 @@ crate::reads_impl::impl_item_reads!(
     nulls: " NULLS FIRST"
 );
 
+/// Plans `batch` against the chain as the transaction sees it and writes its rows.
+async fn write_batch(
+    tx: &mut PgConnection,
+    batch: &[Prepared],
+    recorded_at: Timestamp,
+) -> Result<AppendReport, StoreError> {
+    let keys = plan::keys(batch);
+    let head = head(tx).await?;
+    let existing = existing(tx, &keys).await?;
+    let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
+    insert_planned(tx, &planned).await?;
+    Ok(planned.report)
+}
+
 crate::reads_impl::impl_checkpoints!(PostgresStore);
 crate::appends_impl::impl_appends!(PostgresStore);
 
@@ -448,10 +462,14 @@ crate::appends_impl::impl_appends!(PostgresStore);
 impl Store for PostgresStore {
     async fn append_prepared(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        append_batch(self, batch, recorded_at).await
+        shared::check_batch(&batch)?;
+        let mut tx = self.begin().await?;
+        let report = write_batch(&mut tx, &batch, recorded_at).await?;
+        tx.commit().await.map_err(db("committing a batch"))?;
+        Ok(report)
     }
 
     async fn append_audited(
@@ -462,19 +480,11 @@ impl Store for PostgresStore {
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(&batch)?;
         shared::check_audit(audit)?;
-        let keys = plan::keys(&batch);
         let mut tx = self.begin().await?;
-        let head = head(&mut tx).await?;
-        let existing = existing(&mut tx, &keys).await?;
-        let planned = plan::plan(&batch, existing, head, &format_time(recorded_at));
-        insert_planned(&mut tx, &planned).await?;
+        let report = write_batch(&mut tx, &batch, recorded_at).await?;
         let action = crate::postgres_directory::append_action(&mut tx, audit, recorded_at).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
-        Ok(AppendReport {
-            entries: planned.report.entries + 1,
-            head: Some(action),
-            ..planned.report
-        })
+        Ok(AppendReport { entries: report.entries + 1, head: Some(action), ..report })
     }
 
     async fn place_hold(&self, hold: &Hold, recorded_at: Timestamp) -> Result<u64, StoreError> {
@@ -1265,7 +1275,7 @@ mod tests {
                 .collect();
             eprintln!("prepared {total} checked items in {:.1?}", started.elapsed());
             let started = Instant::now();
-            for batch in &batches {
+            for batch in batches {
                 store.append_prepared(batch, time("2024-01-02T00:00:00Z")).await.expect("append");
             }
             let elapsed = started.elapsed();

@@ -12,20 +12,33 @@ use lifeguard_core::archive::{
     AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, Term,
     disposition_payload, format_time, hold_payload, hold_release_payload, retention_payload,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool, Transaction};
 
 use crate::Store;
 use crate::error::{ErrorKind, StoreError};
-use crate::plan::{self, Existing, Planned, Prepared, micros};
+use crate::plan::{self, Prepared, micros};
 use crate::shared::{self, Disposal, to_hash, to_i64, to_u64};
 use crate::sqlite_bulk::BulkReader;
+use crate::sqlite_writer::{Append, BatchWriter, ReadOnly};
 use crate::types::{
     AppendReport, Cursor, DisposalCandidate, HoldRecord, ItemDetail, ItemRow, ItemSummary, Page,
     ProjectionRows, SearchRequest, Stats,
 };
+
+/// Settings of every connection that writes (both the pool's and the batch writer's).
+pub(crate) const CONNECTION_PRAGMAS: [(&str, &str); 6] = [
+    // FULL: a committed batch survives power loss, not only a killed process.
+    ("synchronous", "FULL"),
+    ("foreign_keys", "ON"),
+    ("cache_size", "-65536"),
+    ("temp_store", "memory"),
+    // A checkpoint every 64 MiB of WAL instead of every 4 MiB: index pages that every batch
+    // touches are copied into the database once per checkpoint, so fewer checkpoints made
+    // ingest about a fifth faster (BENCHMARKS.md).
+    ("wal_autocheckpoint", "16384"),
+    ("journal_size_limit", "67108864"),
+];
 
 /// SQLite's limit on bound values in one statement (32,766 since 3.32), with room to spare.
 const MAX_VARIABLES: usize = 32_000;
@@ -42,6 +55,8 @@ pub(crate) struct SqliteStore {
     waiting: Arc<std::sync::Mutex<Vec<Waiting>>>,
     /// Reads of the whole archive, on connections of their own.
     bulk: Arc<BulkReader>,
+    /// Batches of items, written on a connection of their own.
+    batches: Arc<BatchWriter>,
 }
 
 /// One audited append waiting for its group.
@@ -90,7 +105,7 @@ impl SqliteStore {
             return SqliteStore::open_read_only_copy(path).await;
         }
         let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
-        SqliteStore::open_with(options, &path.display().to_string()).await
+        SqliteStore::open_with(options, &path.display().to_string(), "").await
     }
 
     /// Opens an archive on storage that cannot be written (write-once media, a read-only
@@ -121,6 +136,8 @@ impl SqliteStore {
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
+        let how = if wal { ReadOnly::WithLog } else { ReadOnly::Immutable };
+        let batches = BatchWriter::read_only(path.to_path_buf(), how);
         let bulk = if wal {
             BulkReader::new(path.to_path_buf())
         } else {
@@ -149,7 +166,7 @@ impl SqliteStore {
                 ),
             ));
         }
-        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
+        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk, batches })
     }
 
     pub(crate) async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
@@ -162,27 +179,24 @@ impl SqliteStore {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::new(ErrorKind::Config, format!("{url}: {err}")))?
             .create_if_missing(true);
-        SqliteStore::open_with(options, url).await
+        // The URL's parameters (`mode`, `cache`, `immutable`, `vfs`) are SQLite's own, so the
+        // batch writer opens the file with them too: `mode=ro` stays read-only there.
+        let parameters = url.split_once('?').map_or("", |(_, query)| query);
+        SqliteStore::open_with(options, url, parameters).await
     }
 
     async fn open_with(
         options: SqliteConnectOptions,
         name: &str,
+        parameters: &str,
     ) -> Result<SqliteStore, StoreError> {
-        let options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a committed batch survives power loss, not only a killed process.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory")
-            // A checkpoint every 64 MiB of WAL instead of every 4 MiB: index pages that every
-            // batch touches are copied into the database once per checkpoint, so fewer
-            // checkpoints made ingest about a fifth faster (BENCHMARKS.md).
-            .pragma("wal_autocheckpoint", "16384")
-            .pragma("journal_size_limit", "67108864");
+        let mut options =
+            options.journal_mode(SqliteJournalMode::Wal).busy_timeout(Duration::from_secs(30));
+        for (pragma, value) in CONNECTION_PRAGMAS {
+            options = options.pragma(pragma, value);
+        }
         let bulk = BulkReader::new(options.get_filename().to_path_buf());
+        let batches = BatchWriter::new(options.get_filename().to_path_buf(), parameters);
         // Turning a new file to WAL takes a lock SQLite does not wait for, so a second process
         // opening the same new archive at that moment is told it is locked: it tries again.
         let mut attempt = 1;
@@ -197,7 +211,7 @@ impl SqliteStore {
             }
         };
         migrate(&pool, name).await?;
-        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk })
+        Ok(SqliteStore { pool, writer: Arc::default(), waiting: Arc::default(), bulk, batches })
     }
 
     pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
@@ -223,8 +237,8 @@ impl SqliteStore {
         if group.is_empty() {
             return;
         }
-        let pool = self.pool.clone();
-        let task = tokio::spawn(write_group(pool, turn, group));
+        let batches = Arc::clone(&self.batches);
+        let task = tokio::spawn(write_group(batches, turn, group));
         // Its answers go to each waiting caller, this one included.
         let _ = task.await;
     }
@@ -233,45 +247,30 @@ impl SqliteStore {
 /// The transaction of one group commit: each append planned against the chain as the ones
 /// before it in the group left it, each with its own audit entry and report.
 async fn write_group(
-    pool: SqlitePool,
+    batches: Arc<BatchWriter>,
     turn: tokio::sync::OwnedMutexGuard<()>,
     group: Vec<Waiting>,
 ) {
-    let result = async {
-        let mut tx = begin_with_turn(&pool, turn).await?;
-        let mut reports = Vec::with_capacity(group.len());
-        for waiting in &group {
-            let keys = plan::keys(&waiting.batch);
-            let head = head(&mut tx).await?;
-            let existing = existing(&mut tx, &keys).await?;
-            let recorded_at = format_time(waiting.recorded_at);
-            let planned = plan::plan(&waiting.batch, existing, head, &recorded_at);
-            insert_planned(&mut tx, &planned).await?;
-            let action = crate::sqlite_directory::append_action(
-                &mut tx,
-                &waiting.audit,
-                waiting.recorded_at,
-            )
-            .await?;
-            reports.push(AppendReport {
-                entries: planned.report.entries + 1,
-                head: Some(action),
-                ..planned.report
-            });
-        }
-        tx.commit().await.map_err(db("committing a batch"))?;
-        Ok::<_, StoreError>(reports)
-    }
-    .await;
-    match result {
+    let (appends, replies): (Vec<Append>, Vec<_>) = group
+        .into_iter()
+        .map(|waiting| {
+            let append = Append {
+                batch: waiting.batch,
+                audit: Some(waiting.audit),
+                recorded_at: waiting.recorded_at,
+            };
+            (append, waiting.reply)
+        })
+        .unzip();
+    match batches.write(turn, appends).await {
         Ok(reports) => {
-            for (waiting, report) in group.into_iter().zip(reports) {
-                let _ = waiting.reply.send(Ok(report));
+            for (reply, report) in replies.into_iter().zip(reports) {
+                let _ = reply.send(Ok(report));
             }
         }
         Err(err) => {
-            for waiting in group {
-                let _ = waiting.reply.send(Err(err.clone()));
+            for reply in replies {
+                let _ = reply.send(Err(err.clone()));
             }
         }
     }
@@ -315,112 +314,6 @@ async fn insert_entries(tx: &mut WriteTx, entries: &[Entry]) -> Result<(), Store
         builder.build().execute(&mut **tx).await.map_err(db("writing entries"))?;
     }
     Ok(())
-}
-
-async fn insert_planned(tx: &mut WriteTx, planned: &Planned) -> Result<(), StoreError> {
-    insert_entries(tx, &planned.entries).await?;
-    for chunk in planned.items.chunks(MAX_VARIABLES / 15) {
-        let mut builder = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO items (seq, platform, account, external_id, kind, author, author_type, \
-             created_at, captured_at, sort_at, change, revises, version_digest, action, findings) ",
-        );
-        builder.push_values(chunk, |mut row, item| {
-            row.push_bind(to_i64(item.seq))
-                .push_bind(item.platform.as_str())
-                .push_bind(item.account.as_str())
-                .push_bind(item.external_id.as_str())
-                .push_bind(item.kind)
-                .push_bind(item.author.as_str())
-                .push_bind(item.author_type)
-                .push_bind(item.created_at)
-                .push_bind(item.captured_at)
-                .push_bind(item.sort_at)
-                .push_bind(item.change)
-                .push_bind(item.revises.map(to_i64))
-                .push_bind(item.version_digest.as_slice())
-                .push_bind(item.action)
-                .push_bind(i64::from(item.findings));
-        });
-        builder.build().execute(&mut **tx).await.map_err(db("writing items"))?;
-    }
-    for chunk in planned.items.chunks(MAX_VARIABLES / 2) {
-        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO items_fts (rowid, words) ");
-        builder.push_values(chunk, |mut row, item| {
-            row.push_bind(to_i64(item.seq)).push_bind(item.words.as_str());
-        });
-        builder.build().execute(&mut **tx).await.map_err(db("indexing items"))?;
-    }
-    let mut blocks: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
-    for item in &planned.items {
-        let span =
-            blocks.entry(to_i64(item.seq) / BLOCK_ENTRIES).or_insert((item.sort_at, item.sort_at));
-        span.0 = span.0.min(item.sort_at);
-        span.1 = span.1.max(item.sort_at);
-    }
-    for (block, (min_sort, max_sort)) in blocks {
-        sqlx::query(
-            "INSERT INTO item_blocks (block, min_sort, max_sort) VALUES ($1, $2, $3) \
-             ON CONFLICT (block) DO UPDATE SET min_sort = min(min_sort, excluded.min_sort), \
-             max_sort = max(max_sort, excluded.max_sort)",
-        )
-        .bind(block)
-        .bind(min_sort)
-        .bind(max_sort)
-        .execute(&mut **tx)
-        .await
-        .map_err(db("summarizing item times"))?;
-    }
-    for chunk in planned.verdicts.chunks(MAX_VARIABLES / 2) {
-        let mut builder = QueryBuilder::<Sqlite>::new("INSERT INTO verdicts (seq, item) ");
-        builder.push_values(chunk, |mut row, verdict| {
-            row.push_bind(to_i64(verdict.seq)).push_bind(to_i64(verdict.item));
-        });
-        builder.build().execute(&mut **tx).await.map_err(db("writing verdicts"))?;
-    }
-    for chunk in planned.findings.chunks(MAX_VARIABLES / 4) {
-        let mut builder =
-            QueryBuilder::<Sqlite>::new("INSERT INTO findings (item, verdict, category, rule) ");
-        builder.push_values(chunk, |mut row, finding| {
-            row.push_bind(to_i64(finding.item))
-                .push_bind(to_i64(finding.verdict))
-                .push_bind(finding.category.as_str())
-                .push_bind(finding.rule.as_str());
-        });
-        builder.build().execute(&mut **tx).await.map_err(db("writing findings"))?;
-    }
-    Ok(())
-}
-
-async fn existing(tx: &mut WriteTx, keys: &[(String, String)]) -> Result<Existing, StoreError> {
-    let mut existing = Existing::new();
-    for chunk in keys.chunks(MAX_VARIABLES / 2) {
-        // A join, not `(platform, external_id) IN (VALUES …)`: SQLite answers the IN form by
-        // scanning every item, which made each batch slower than the one before.
-        let mut builder = QueryBuilder::<Sqlite>::new(
-            "SELECT i.platform, i.external_id, i.version_digest, i.seq FROM (VALUES ",
-        );
-        let mut separated = builder.separated(", ");
-        for (platform, external_id) in chunk {
-            separated.push("(");
-            separated.push_bind_unseparated(platform.as_str());
-            separated.push_unseparated(", ");
-            separated.push_bind_unseparated(external_id.as_str());
-            separated.push_unseparated(")");
-        }
-        builder.push(") AS k JOIN items i ON i.platform = k.column1 AND i.external_id = k.column2");
-        let rows = builder
-            .build()
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(db("looking up archived versions"))?;
-        for row in rows {
-            existing
-                .entry((row.get("platform"), row.get("external_id")))
-                .or_default()
-                .push((to_hash(row.get("version_digest"))?, to_u64(row.get("seq"))));
-        }
-    }
-    Ok(existing)
 }
 
 pub(crate) async fn append_entry(
@@ -479,10 +372,14 @@ crate::appends_impl::impl_appends!(SqliteStore);
 impl Store for SqliteStore {
     async fn append_prepared(
         &self,
-        batch: &[Prepared],
+        batch: Vec<Prepared>,
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
-        append_batch(self, batch, recorded_at).await
+        shared::check_batch(&batch)?;
+        let turn = Arc::clone(&self.writer).lock_owned().await;
+        let append = Append { batch, audit: None, recorded_at };
+        let mut reports = self.batches.write(turn, vec![append]).await?;
+        reports.pop().ok_or_else(|| StoreError::new(ErrorKind::Database, "a batch went unreported"))
     }
 
     async fn append_audited(

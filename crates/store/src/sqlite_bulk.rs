@@ -36,18 +36,9 @@ impl BulkReader {
     }
 
     fn open(&self) -> Result<Connection, StoreError> {
-        let uri;
-        let target: &std::path::Path = if self.immutable {
-            // A `file:` URI, in which SQLite reads `%`, `?` and `#` as escapes and delimiters.
-            let path = self.path.to_string_lossy();
-            let escaped = path.replace('%', "%25").replace('?', "%3F").replace('#', "%23");
-            uri = PathBuf::from(format!("file:{escaped}?immutable=1"));
-            &uri
-        } else {
-            &self.path
-        };
+        let parameters = if self.immutable { "immutable=1" } else { "" };
         let connection = Connection::open_with_flags(
-            target,
+            file_uri(&self.path, parameters),
             OpenFlags::SQLITE_OPEN_READ_ONLY
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
@@ -161,6 +152,15 @@ impl BulkReader {
         })
         .await
     }
+}
+
+/// The `file:` URI of `path` with the URI `parameters` (none if empty), in which SQLite reads
+/// `%`, `?` and `#` as escapes and delimiters.
+pub(crate) fn file_uri(path: &std::path::Path, parameters: &str) -> PathBuf {
+    let path = path.to_string_lossy();
+    let escaped = path.replace('%', "%25").replace('?', "%3F").replace('#', "%23");
+    let separator = if parameters.is_empty() { "" } else { "?" };
+    PathBuf::from(format!("file:{escaped}{separator}{parameters}"))
 }
 
 /// Every row a query answers, each decoded by `decode`.

@@ -79,7 +79,7 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         let mut total = AppendReport::default();
         let mut signed_at = 0u64;
         while let Some(batch) = receiver.recv().await {
-            let report = store.append_prepared(&batch, Timestamp::now()).await;
+            let report = store.append_prepared(batch, Timestamp::now()).await;
             let report = match report {
                 Ok(report) => report,
                 Err(err) => {
