@@ -172,6 +172,13 @@ pub trait Store: Directory + Send + Sync {
     /// Every checkpoint, oldest first.
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
 
+    /// Brings the database's planner statistics up to date after many items were appended,
+    /// so that searches are planned for the archive as it now is rather than as it was when
+    /// the database last sampled it. Importers call it once at the end.
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Which backend this is, for messages: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 }

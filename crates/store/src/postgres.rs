@@ -491,6 +491,19 @@ impl Store for PostgresStore {
         place_named_hold(self, hold, recorded_at).await
     }
 
+    /// PostgreSQL samples a table again only once a tenth of it has changed, and an import
+    /// that outruns it leaves the planner with the archive's size and word counts of part-way
+    /// through: right after 1,000,000 items, searches for common words took up to 450 ms until
+    /// the automatic sampling caught up, and 15 ms after. ANALYZE samples a bounded number of
+    /// rows, so this takes about as long on any archive.
+    async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE items, findings")
+            .execute(&self.pool)
+            .await
+            .map_err(db("refreshing the planner's statistics"))?;
+        Ok(())
+    }
+
     async fn release_hold(
         &self,
         id: &str,

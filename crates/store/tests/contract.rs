@@ -37,6 +37,7 @@ contract!(
     edits_and_deletions_are_new_versions,
     search_finds_words_phrases_and_prefixes,
     search_filters,
+    refreshing_statistics_changes_no_answer_and_no_entry,
     search_pages_with_a_cursor,
     common_words_page_exactly_across_blocks,
     search_rejects_bad_limits,

@@ -100,6 +100,12 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
             }
         }
         checkpoint(store.as_ref(), &key).await.map_err(|err| (total, err))?;
+        if total.added > 0
+            && let Err(err) = store.refresh_statistics().await
+        {
+            // Searches still answer, only perhaps slower until the database samples itself.
+            eprintln!("note: {err}");
+        }
         Ok(total)
     });
     if let Some(bar) = bar {

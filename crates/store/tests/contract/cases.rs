@@ -216,6 +216,25 @@ pub(crate) async fn search_filters(b: &Backend) {
     assert_eq!(search(store, "tonight", combined).await, ["3"]);
 }
 
+pub(crate) async fn refreshing_statistics_changes_no_answer_and_no_entry(b: &Backend) {
+    let store = b.store.as_ref();
+    append(store, demo()).await;
+    let head = store.head().await.expect("head");
+    let window = || Filters {
+        since: Some(time("2024-02-01T10:00:00Z")),
+        until: Some(time("2024-04-01T10:00:00Z")),
+        ..Filters::default()
+    };
+    let before =
+        (search(store, "", window()).await, search(store, "tonight", Filters::default()).await);
+    store.refresh_statistics().await.expect("refresh the statistics");
+    let after =
+        (search(store, "", window()).await, search(store, "tonight", Filters::default()).await);
+    assert_eq!(before, after);
+    assert_eq!(before.0, ["3", "2"]);
+    assert_eq!(store.head().await.expect("head"), head, "refreshing statistics appends nothing");
+}
+
 pub(crate) async fn search_pages_with_a_cursor(b: &Backend) {
     let store = b.store.as_ref();
     // Two items share each time, so the cursor must break ties by entry.
