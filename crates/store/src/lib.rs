@@ -27,7 +27,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use lifeguard_core::archive::{AuditRecord, Checkpoint, Entry, Hash, Hold, RetentionRule};
+use lifeguard_core::archive::{
+    AuditRecord, Checkpoint, Entry, Hash, Hold, RetentionRule, SigningKey,
+};
 
 pub use directory::{
     Account, AuditEntry, AuditFilter, Department, Directory, Lockout, LoginFailures, NewAccount,
@@ -69,15 +71,18 @@ pub trait Store: Directory + Send + Sync {
         recorded_at: Timestamp,
     ) -> Result<AppendReport, StoreError> {
         let prepared: Vec<Prepared> = batch.iter().cloned().map(Prepared::new).collect();
-        self.append_prepared(prepared, recorded_at).await
+        self.append_prepared(prepared, recorded_at, None).await
     }
 
     /// [`Store::append`] for items prepared beforehand (see [`Prepared`]), so the caller can do
-    /// that work on other threads while the previous batch is being written.
+    /// that work on other threads while the previous batch is being written. With `sign`, the
+    /// chain's new head is signed with that key in the same transaction, so the batch is never
+    /// in the archive without a checkpoint over it (nothing is signed if nothing was added).
     async fn append_prepared(
         &self,
         batch: Vec<Prepared>,
         recorded_at: Timestamp,
+        sign: Option<&SigningKey>,
     ) -> Result<AppendReport, StoreError>;
 
     /// [`Store::append_prepared`] with an audit entry written last in the same transaction,

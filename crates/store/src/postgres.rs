@@ -12,8 +12,8 @@ use std::str::FromStr as _;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, disposition_payload,
-    format_time, hold_payload, hold_release_payload, retention_payload,
+    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, RetentionRule, SigningKey,
+    disposition_payload, format_time, hold_payload, hold_release_payload, retention_payload,
 };
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
@@ -441,21 +441,23 @@ crate::reads_impl::impl_item_reads!(
     nulls: " NULLS FIRST"
 );
 
-/// Plans `batch` against the chain as the transaction sees it and writes its rows.
+/// Plans `batch` against the chain as the transaction sees it and writes its rows; returns
+/// the report and the chain's head after them.
 async fn write_batch(
     tx: &mut PgConnection,
     batch: &[Prepared],
     recorded_at: Timestamp,
-) -> Result<AppendReport, StoreError> {
+) -> Result<(AppendReport, Option<(u64, Hash)>), StoreError> {
     let keys = plan::keys(batch);
     let head = head(tx).await?;
     let existing = existing(tx, &keys).await?;
     let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
     insert_planned(tx, &planned).await?;
-    Ok(planned.report)
+    let head = planned.entries.last().map(|entry| (entry.seq, entry.hash)).or(head);
+    Ok((planned.report, head))
 }
 
-crate::reads_impl::impl_checkpoints!(PostgresStore);
+crate::reads_impl::impl_checkpoints!(PostgresStore, PgConnection);
 crate::appends_impl::impl_appends!(PostgresStore);
 
 #[async_trait]
@@ -464,10 +466,15 @@ impl Store for PostgresStore {
         &self,
         batch: Vec<Prepared>,
         recorded_at: Timestamp,
+        sign: Option<&SigningKey>,
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(&batch)?;
         let mut tx = self.begin().await?;
-        let report = write_batch(&mut tx, &batch, recorded_at).await?;
+        let (report, head) = write_batch(&mut tx, &batch, recorded_at).await?;
+        if let (Some(key), Some((seq, hash)), true) = (sign, head, report.added > 0) {
+            let checkpoint = key.checkpoint(seq, hash, format_time(Timestamp::now()));
+            insert_checkpoint(&mut tx, &checkpoint).await?;
+        }
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(report)
     }
@@ -481,7 +488,7 @@ impl Store for PostgresStore {
         shared::check_batch(&batch)?;
         shared::check_audit(audit)?;
         let mut tx = self.begin().await?;
-        let report = write_batch(&mut tx, &batch, recorded_at).await?;
+        let (report, _) = write_batch(&mut tx, &batch, recorded_at).await?;
         let action = crate::postgres_directory::append_action(&mut tx, audit, recorded_at).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(AppendReport { entries: report.entries + 1, head: Some(action), ..report })
@@ -1294,7 +1301,7 @@ mod tests {
             eprintln!("prepared {total} checked items in {:.1?}", started.elapsed());
             let started = Instant::now();
             for batch in batches {
-                store.append_prepared(batch, time("2024-01-02T00:00:00Z")).await.expect("append");
+                store.append_prepared(batch, time("2024-01-02T00:00:00Z"), None).await.expect("append");
             }
             let elapsed = started.elapsed();
             let rate = f64::from(u32::try_from(total).expect("small")) / elapsed.as_secs_f64();

@@ -129,7 +129,24 @@ pub(crate) use impl_item_reads;
 /// Defines `write_checkpoint(store, checkpoint)` and `read_checkpoints(store)` for `$store`
 /// (with a `pool` field, and a `begin()` that takes the archive's write lock).
 macro_rules! impl_checkpoints {
-    ($store:ty) => {
+    ($store:ty, $connection:ty) => {
+        /// Stores `checkpoint` inside the caller's transaction.
+        async fn insert_checkpoint(
+            connection: &mut $connection,
+            checkpoint: &Checkpoint,
+        ) -> Result<(), StoreError> {
+            sqlx::query(shared::INSERT_CHECKPOINT)
+                .bind(to_i64(checkpoint.seq))
+                .bind(checkpoint.head.as_slice())
+                .bind(&checkpoint.signed_at)
+                .bind(&checkpoint.key_id)
+                .bind(checkpoint.signature.as_slice())
+                .execute(connection)
+                .await
+                .map_err(db("writing a checkpoint"))?;
+            Ok(())
+        }
+
         async fn write_checkpoint(
             store: &$store,
             checkpoint: &Checkpoint,
@@ -142,18 +159,7 @@ macro_rules! impl_checkpoints {
                     .await
                     .map_err(db("reading a checkpoint's entry"))?;
             shared::check_checkpoint(checkpoint, hash.map(to_hash).transpose()?)?;
-            sqlx::query(
-                "INSERT INTO checkpoints (seq, head, signed_at, key_id, signature) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING",
-            )
-            .bind(to_i64(checkpoint.seq))
-            .bind(checkpoint.head.as_slice())
-            .bind(&checkpoint.signed_at)
-            .bind(&checkpoint.key_id)
-            .bind(checkpoint.signature.as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(db("writing a checkpoint"))?;
+            insert_checkpoint(&mut *tx, checkpoint).await?;
             tx.commit().await.map_err(db("committing a checkpoint"))?;
             Ok(())
         }

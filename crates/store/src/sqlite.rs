@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use lifeguard_core::archive::{
-    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, Term,
+    AuditRecord, Checkpoint, Entry, EntryKind, Hash, Hold, Query, RetentionRule, SigningKey, Term,
     disposition_payload, format_time, hold_payload, hold_release_payload, retention_payload,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
@@ -258,6 +258,7 @@ async fn write_group(
                 batch: waiting.batch,
                 audit: Some(waiting.audit),
                 recorded_at: waiting.recorded_at,
+                sign: None,
             };
             (append, waiting.reply)
         })
@@ -365,7 +366,7 @@ crate::reads_impl::impl_item_reads!(
     nulls: ""
 );
 
-crate::reads_impl::impl_checkpoints!(SqliteStore);
+crate::reads_impl::impl_checkpoints!(SqliteStore, sqlx::SqliteConnection);
 crate::appends_impl::impl_appends!(SqliteStore);
 
 #[async_trait]
@@ -374,10 +375,11 @@ impl Store for SqliteStore {
         &self,
         batch: Vec<Prepared>,
         recorded_at: Timestamp,
+        sign: Option<&SigningKey>,
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(&batch)?;
         let turn = Arc::clone(&self.writer).lock_owned().await;
-        let append = Append { batch, audit: None, recorded_at };
+        let append = Append { batch, audit: None, recorded_at, sign: sign.cloned() };
         let mut reports = self.batches.write(turn, vec![append]).await?;
         reports.pop().ok_or_else(|| StoreError::new(ErrorKind::Database, "a batch went unreported"))
     }

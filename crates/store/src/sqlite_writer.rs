@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use lifeguard_core::archive::{AuditRecord, Entry, EntryKind, Hash, format_time};
+use lifeguard_core::archive::{
+    AuditRecord, Checkpoint, Entry, EntryKind, Hash, SigningKey, format_time,
+};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension as _, Statement, TransactionBehavior, params,
 };
@@ -24,12 +26,14 @@ use crate::sqlite::{BLOCK_ENTRIES, CONNECTION_PRAGMAS};
 use crate::sqlite_bulk::file_uri;
 use crate::types::AppendReport;
 
-/// One append of a group: a batch of items, and for items ingested through the server the
-/// audit entry written after them.
+/// One append of a group: a batch of items, for items ingested through the server the audit
+/// entry written after them, and the key that signs the new head, if the caller wants it
+/// signed in the same transaction.
 pub(crate) struct Append {
     pub(crate) batch: Vec<Prepared>,
     pub(crate) audit: Option<AuditRecord>,
     pub(crate) recorded_at: Timestamp,
+    pub(crate) sign: Option<SigningKey>,
 }
 
 pub(crate) struct BatchWriter {
@@ -142,9 +146,14 @@ fn write_group(
             let recorded_at = format_time(append.recorded_at);
             let planned = plan::plan(&append.batch, existing, head, &recorded_at);
             writes.planned(&planned)?;
+            let head = planned.entries.last().map(|entry| (entry.seq, entry.hash)).or(head);
+            if let (Some(key), Some((seq, hash)), true) =
+                (&append.sign, head, planned.report.added > 0)
+            {
+                writes.checkpoint(&key.checkpoint(seq, hash, format_time(Timestamp::now())))?;
+            }
             let report = match &append.audit {
                 Some(audit) => {
-                    let head = planned.entries.last().map(|entry| (entry.seq, entry.hash)).or(head);
                     let action = writes.action(head, audit, append.recorded_at)?;
                     AppendReport {
                         entries: planned.report.entries + 1,
@@ -181,6 +190,7 @@ struct Statements<'c> {
     verdicts: Statement<'c>,
     findings: Statement<'c>,
     actions: Statement<'c>,
+    checkpoints: Statement<'c>,
 }
 
 impl<'c> Statements<'c> {
@@ -211,6 +221,7 @@ impl<'c> Statements<'c> {
                 "INSERT INTO findings (item, verdict, category, rule) VALUES (?1, ?2, ?3, ?4)",
             )?,
             actions: prepare(shared::INSERT_ACTION)?,
+            checkpoints: prepare(shared::INSERT_CHECKPOINT)?,
         })
     }
 
@@ -301,6 +312,19 @@ impl<'c> Statements<'c> {
                 ])
                 .map_err(fail("writing findings"))?;
         }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        self.checkpoints
+            .execute(params![
+                to_i64(checkpoint.seq),
+                checkpoint.head.as_slice(),
+                checkpoint.signed_at,
+                checkpoint.key_id,
+                checkpoint.signature.as_slice(),
+            ])
+            .map_err(fail("writing a checkpoint"))?;
         Ok(())
     }
 

@@ -46,6 +46,7 @@ contract!(
     nul_characters_are_refused_alike,
     verify_accepts_an_untouched_archive,
     checkpoints_must_match_the_chain,
+    a_batch_can_be_signed_in_its_own_transaction,
     database_refuses_changes,
     altered_payload_is_caught,
     altered_search_row_is_caught,

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::chain::{Hash, hex, parse_hex};
 
 /// The private half of the archive's signing key.
+#[derive(Clone)]
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
 /// The public half: what verifiers hold.

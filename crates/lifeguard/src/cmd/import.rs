@@ -79,7 +79,11 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
         let mut total = AppendReport::default();
         let mut signed_at = 0u64;
         while let Some(batch) = receiver.recv().await {
-            let report = store.append_prepared(batch, Timestamp::now()).await;
+            // Until the import has signed something, each batch is signed in its own
+            // transaction: an import cut short never leaves its first batch without a
+            // checkpoint over it. Then one checkpoint every CHECKPOINT_EVERY entries.
+            let sign = (signed_at == 0).then_some(&key);
+            let report = store.append_prepared(batch, Timestamp::now(), sign).await;
             let report = match report {
                 Ok(report) => report,
                 Err(err) => {
@@ -88,13 +92,18 @@ pub(crate) fn run(args: &ImportArgs) -> anyhow::Result<Exit> {
                     return Err((total, anyhow::Error::new(err)));
                 }
             };
+            let added = report.added > 0;
             total.absorb(report);
             if let Some(bar) = &bar {
                 bar.set_position(read.load(Ordering::Relaxed));
             }
-            // The first batch is signed at once, so an import cut short later leaves a
-            // signed archive; then one checkpoint every CHECKPOINT_EVERY entries.
-            if signed_at == 0 || total.head.unwrap_or(0) >= signed_at + CHECKPOINT_EVERY {
+            if signed_at == 0 {
+                if !added {
+                    // What an earlier command left unsigned, if anything.
+                    checkpoint(store.as_ref(), &key).await.map_err(|err| (total, err))?;
+                }
+                signed_at = total.head.unwrap_or(0);
+            } else if total.head.unwrap_or(0) >= signed_at + CHECKPOINT_EVERY {
                 checkpoint(store.as_ref(), &key).await.map_err(|err| (total, err))?;
                 signed_at = total.head.unwrap_or(0);
             }

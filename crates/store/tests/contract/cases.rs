@@ -5,7 +5,8 @@ use lifeguard_core::archive::{
 };
 use lifeguard_core::{Action, AuthorType, ContentKind};
 use lifeguard_store::{
-    Checked, Cursor, Disposal, ErrorKind, Filters, SearchRequest, Store, VerifyError, verify,
+    Checked, Cursor, Disposal, ErrorKind, Filters, Prepared, SearchRequest, Store, VerifyError,
+    verify,
 };
 
 use crate::harness::{Backend, checked, item, key, time};
@@ -396,6 +397,30 @@ pub(crate) async fn checkpoints_must_match_the_chain(b: &Backend) {
     sign(store).await;
     sign(store).await; // the same checkpoint twice is harmless
     assert_eq!(store.checkpoints().await.expect("checkpoints").len(), 1);
+}
+
+pub(crate) async fn a_batch_can_be_signed_in_its_own_transaction(b: &Backend) {
+    let store = b.store.as_ref();
+    let prepare = |items: Vec<lifeguard_core::archive::Item>| -> Vec<Prepared> {
+        items.into_iter().map(|item| Prepared::new(checked(item))).collect()
+    };
+    let at = time("2024-01-02T00:00:00Z");
+    let report = store.append_prepared(prepare(demo()), at, Some(&key())).await.expect("append");
+    let head = store.head().await.expect("head").expect("a chain");
+    assert_eq!(report.head, Some(head.0));
+    let checkpoints = store.checkpoints().await.expect("checkpoints");
+    assert_eq!(checkpoints.len(), 1, "signed with the batch");
+    assert_eq!((checkpoints[0].seq, checkpoints[0].head), head);
+    let report = verify_store(store).await.expect("verifies");
+    assert_eq!((report.checkpoints, report.unsigned), (1, 0));
+
+    // A batch that adds nothing signs nothing; an unsigned batch leaves the head unsigned.
+    store.append_prepared(prepare(demo()), at, Some(&key())).await.expect("append again");
+    assert_eq!(store.checkpoints().await.expect("checkpoints").len(), 1);
+    let more = vec![item("x", "9", "One more post", "2024-05-01T10:00:00Z")];
+    store.append_prepared(prepare(more), at, None).await.expect("append unsigned");
+    assert_eq!(store.checkpoints().await.expect("checkpoints").len(), 1);
+    assert!(verify_store(store).await.expect("verifies").unsigned > 0);
 }
 
 pub(crate) async fn database_refuses_changes(b: &Backend) {
