@@ -846,13 +846,13 @@ pub(crate) fn action_time(entry: &Entry) -> Result<i64, StoreError> {
         .map_err(|err| corrupt(format!("entry {}: {err}", entry.seq)))
 }
 
-/// Writes an action entry's row in the audit trail (binds: entry, time in microseconds,
-/// actor, action, target).
 /// Stores a checkpoint (binds: entry, head, time signed, key id, signature); one already stored
 /// for the same entry is kept.
 pub(crate) const INSERT_CHECKPOINT: &str = "INSERT INTO checkpoints (seq, head, signed_at, key_id, \
      signature) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (seq) DO NOTHING";
 
+/// Writes an action entry's row in the audit trail (binds: entry, time in microseconds,
+/// actor, action, target).
 pub(crate) const INSERT_ACTION: &str =
     "INSERT INTO actions (seq, recorded_at, actor, action, target) VALUES ($1, $2, $3, $4, $5)";
 

@@ -216,16 +216,9 @@ impl SqliteStore {
 
     pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
         let turn = Arc::clone(&self.writer).lock_owned().await;
-        begin_with_turn(&self.pool, turn).await
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))?;
+        Ok(WriteTx { tx, _turn: turn })
     }
-}
-
-async fn begin_with_turn(
-    pool: &SqlitePool,
-    turn: tokio::sync::OwnedMutexGuard<()>,
-) -> Result<WriteTx, StoreError> {
-    let tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("starting a write"))?;
-    Ok(WriteTx { tx, _turn: turn })
 }
 
 impl SqliteStore {
