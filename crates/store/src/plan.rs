@@ -4,8 +4,10 @@
 
 use std::collections::HashMap;
 
+use jiff::Timestamp;
 use lifeguard_core::archive::{
-    Change, Entry, EntryKind, Hash, VerdictTemplate, index_words, payload_hash,
+    Change, Checkpoint, Entry, EntryKind, Hash, SigningKey, VerdictTemplate, format_time,
+    index_words, payload_hash,
 };
 
 use crate::types::{AppendReport, Checked};
@@ -52,6 +54,24 @@ pub(crate) struct Planned {
     pub(crate) verdicts: Vec<VerdictInsert>,
     pub(crate) findings: Vec<FindingInsert>,
     pub(crate) report: AppendReport,
+}
+
+impl Planned {
+    /// The chain's head once these entries follow `before`, the head they were planned after.
+    pub(crate) fn head_after(&self, before: Option<(u64, Hash)>) -> Option<(u64, Hash)> {
+        self.entries.last().map(|entry| (entry.seq, entry.hash)).or(before)
+    }
+
+    /// The checkpoint `key` signs over the last of these entries, stored in the same
+    /// transaction; none without a key or when the batch added nothing.
+    pub(crate) fn checkpoint(
+        &self,
+        key: Option<&SigningKey>,
+        signed_at: Timestamp,
+    ) -> Option<Checkpoint> {
+        let (key, last) = (key?, self.entries.last()?);
+        Some(key.checkpoint(last.seq, last.hash, format_time(signed_at)))
+    }
 }
 
 /// An item made ready for archiving before any transaction starts: its version digest, its

@@ -441,20 +441,18 @@ crate::reads_impl::impl_item_reads!(
     nulls: " NULLS FIRST"
 );
 
-/// Plans `batch` against the chain as the transaction sees it and writes its rows; returns
-/// the report and the chain's head after them.
+/// Plans `batch` against the chain as the transaction sees it and writes its rows.
 async fn write_batch(
     tx: &mut PgConnection,
     batch: &[Prepared],
     recorded_at: Timestamp,
-) -> Result<(AppendReport, Option<(u64, Hash)>), StoreError> {
+) -> Result<Planned, StoreError> {
     let keys = plan::keys(batch);
     let head = head(tx).await?;
     let existing = existing(tx, &keys).await?;
     let planned = plan::plan(batch, existing, head, &format_time(recorded_at));
     insert_planned(tx, &planned).await?;
-    let head = planned.entries.last().map(|entry| (entry.seq, entry.hash)).or(head);
-    Ok((planned.report, head))
+    Ok(planned)
 }
 
 crate::reads_impl::impl_checkpoints!(PostgresStore, PgConnection);
@@ -470,13 +468,12 @@ impl Store for PostgresStore {
     ) -> Result<AppendReport, StoreError> {
         shared::check_batch(&batch)?;
         let mut tx = self.begin().await?;
-        let (report, head) = write_batch(&mut tx, &batch, recorded_at).await?;
-        if let (Some(key), Some((seq, hash)), true) = (sign, head, report.added > 0) {
-            let checkpoint = key.checkpoint(seq, hash, format_time(Timestamp::now()));
+        let planned = write_batch(&mut tx, &batch, recorded_at).await?;
+        if let Some(checkpoint) = planned.checkpoint(sign, Timestamp::now()) {
             insert_checkpoint(&mut tx, &checkpoint).await?;
         }
         tx.commit().await.map_err(db("committing a batch"))?;
-        Ok(report)
+        Ok(planned.report)
     }
 
     async fn append_audited(
@@ -488,7 +485,7 @@ impl Store for PostgresStore {
         shared::check_batch(&batch)?;
         shared::check_audit(audit)?;
         let mut tx = self.begin().await?;
-        let (report, _) = write_batch(&mut tx, &batch, recorded_at).await?;
+        let report = write_batch(&mut tx, &batch, recorded_at).await?.report;
         let action = crate::postgres_directory::append_action(&mut tx, audit, recorded_at).await?;
         tx.commit().await.map_err(db("committing a batch"))?;
         Ok(AppendReport { entries: report.entries + 1, head: Some(action), ..report })

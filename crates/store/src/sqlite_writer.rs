@@ -146,12 +146,10 @@ fn write_group(
             let recorded_at = format_time(append.recorded_at);
             let planned = plan::plan(&append.batch, existing, head, &recorded_at);
             writes.planned(&planned)?;
-            let head = planned.entries.last().map(|entry| (entry.seq, entry.hash)).or(head);
-            if let (Some(key), Some((seq, hash)), true) =
-                (&append.sign, head, planned.report.added > 0)
-            {
-                writes.checkpoint(&key.checkpoint(seq, hash, format_time(Timestamp::now())))?;
+            if let Some(checkpoint) = planned.checkpoint(append.sign.as_ref(), Timestamp::now()) {
+                writes.checkpoint(&checkpoint)?;
             }
+            let head = planned.head_after(head);
             let report = match &append.audit {
                 Some(audit) => {
                     let action = writes.action(head, audit, append.recorded_at)?;
